@@ -1,0 +1,170 @@
+//! What changed between two snapshots: apps added, changed, removed and renamed, and changes
+//! outside `catalog/` (policies, settings).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use super::snapshot::Snapshot;
+use crate::manifest::{self, MAX_MANIFEST_BYTES};
+
+/// One app's change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "change", rename_all = "lowercase")]
+pub enum AppChange {
+    /// A new app folder.
+    Added {
+        /// Its folder.
+        dir: String,
+    },
+    /// Files of an existing app changed.
+    Changed {
+        /// Its folder.
+        dir: String,
+    },
+    /// The folder is gone.
+    Removed {
+        /// The old folder.
+        dir: String,
+    },
+    /// The same app id moved to another folder.
+    Renamed {
+        /// The old folder.
+        from: String,
+        /// The new folder.
+        to: String,
+    },
+}
+
+/// The difference between a base and a head snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Diff {
+    /// Changed apps, by folder.
+    pub apps: Vec<AppChange>,
+    /// Every changed path (added, modified or removed), sorted.
+    pub paths: BTreeSet<String>,
+    /// Changed paths outside app folders (`bazaar.toml`, `policies/…`, team files, collections).
+    pub other: Vec<String>,
+}
+
+fn app_dir(path: &str) -> Option<String> {
+    let parts: Vec<&str> = path.split('/').collect();
+    match parts.as_slice() {
+        ["catalog", "collections", ..] => None,
+        ["catalog", team, app, _, ..] => Some(format!("catalog/{team}/{app}")),
+        _ => None,
+    }
+}
+
+impl Diff {
+    /// Compares two snapshots by object id (Git) or content (folders). A removed and an added
+    /// folder whose manifests declare the same id are a rename.
+    pub fn between(base: &Snapshot, head: &Snapshot) -> Diff {
+        let mut paths = BTreeSet::new();
+        for (p, e) in &head.entries {
+            match base.entries.get(p) {
+                None => {
+                    paths.insert(p.clone());
+                }
+                Some(b) if b.kind != e.kind => {
+                    paths.insert(p.clone());
+                }
+                Some(b) => {
+                    let same = match (&b.oid, &e.oid) {
+                        (Some(x), Some(y)) => x == y,
+                        _ => {
+                            matches!((base.read(p, usize::MAX), head.read(p, usize::MAX)), (Ok(Ok(x)), Ok(Ok(y))) if x == y)
+                        }
+                    };
+                    if !same {
+                        paths.insert(p.clone());
+                    }
+                }
+            }
+        }
+        paths.extend(
+            base.entries
+                .keys()
+                .filter(|p| !head.entries.contains_key(*p))
+                .cloned(),
+        );
+
+        let mut dirs: BTreeMap<String, (bool, bool)> = BTreeMap::new(); // dir -> (in base, in head)
+        let mut other = Vec::new();
+        for p in &paths {
+            match app_dir(p) {
+                Some(d) => {
+                    let manifest = format!("{d}/app.toml");
+                    dirs.insert(
+                        d,
+                        (
+                            base.entries.contains_key(&manifest),
+                            head.entries.contains_key(&manifest),
+                        ),
+                    );
+                }
+                None => other.push(p.clone()),
+            }
+        }
+        let id_at = |snap: &Snapshot, dir: &str| -> Option<String> {
+            let path = format!("{dir}/app.toml");
+            let bytes = snap.read(&path, MAX_MANIFEST_BYTES).ok()?.ok()?;
+            let file = manifest::decode(&path, &bytes, MAX_MANIFEST_BYTES).ok()?;
+            manifest::parse_app(&file).value.map(|a| a.id)
+        };
+        let mut apps = Vec::new();
+        let mut removed: Vec<(String, Option<String>)> = Vec::new();
+        let mut added: Vec<(String, Option<String>)> = Vec::new();
+        for (dir, (b, h)) in dirs {
+            match (b, h) {
+                (true, true) => apps.push(AppChange::Changed { dir }),
+                (true, false) => {
+                    let id = id_at(base, &dir);
+                    removed.push((dir, id));
+                }
+                (false, true) => {
+                    let id = id_at(head, &dir);
+                    added.push((dir, id));
+                }
+                (false, false) => {}
+            }
+        }
+        for (dir, id) in added {
+            let pos = id
+                .as_ref()
+                .and_then(|id| removed.iter().position(|(_, rid)| rid.as_ref() == Some(id)));
+            match pos {
+                Some(k) => {
+                    let (from, _) = removed.remove(k);
+                    apps.push(AppChange::Renamed { from, to: dir });
+                }
+                None => apps.push(AppChange::Added { dir }),
+            }
+        }
+        apps.extend(
+            removed
+                .into_iter()
+                .map(|(dir, _)| AppChange::Removed { dir }),
+        );
+        apps.sort_by(|a, b| a.key().cmp(b.key()));
+        Diff { apps, paths, other }
+    }
+
+    /// True when a path outside `catalog/` changed (policies, roster, signers, settings).
+    pub fn touches_governance(&self) -> bool {
+        self.other
+            .iter()
+            .any(|p| p == "bazaar.toml" || p.starts_with("policies/"))
+    }
+}
+
+impl AppChange {
+    fn key(&self) -> &str {
+        match self {
+            AppChange::Added { dir } | AppChange::Changed { dir } | AppChange::Removed { dir } => {
+                dir
+            }
+            AppChange::Renamed { to, .. } => to,
+        }
+    }
+}

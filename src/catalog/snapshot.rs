@@ -1,0 +1,268 @@
+//! A catalog's files as they are in a folder or at a Git revision: one listing of paths with
+//! their kind, size and (for Git) object id, and on-demand reads. Everything above this layer is
+//! the same for both sources, so both give the same catalog.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use crate::git;
+
+/// The top-level paths a catalog is made of; everything else in the repository is ignored.
+pub const TRACKED_ROOTS: &[&str] = &["bazaar.toml", "catalog", "policies"];
+
+/// What a path is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    File,
+    /// A symbolic link (refused, never followed).
+    Symlink,
+    /// A Git submodule or nested repository (refused).
+    Submodule,
+}
+
+/// One path of the snapshot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// File, link or submodule.
+    pub kind: Kind,
+    /// Git object id (hex) when read from Git; lets a diff skip unchanged files unread.
+    pub oid: Option<String>,
+}
+
+/// Where a snapshot came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    /// A working tree folder.
+    Dir(PathBuf),
+    /// A commit of a repository.
+    Rev {
+        /// What the user asked for (`HEAD`, `main`, `abc123`).
+        rev: String,
+        /// The commit it resolved to (hex).
+        commit: String,
+    },
+}
+
+/// Why a snapshot could not be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum SnapshotError {
+    /// The folder could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Git could not give the revision.
+    #[error(transparent)]
+    Git(#[from] git::GitError),
+}
+
+/// The catalog's files at one point in time.
+pub struct Snapshot {
+    /// Where the files came from.
+    pub origin: Origin,
+    /// Every tracked path (`/`-separated, relative to the root), sorted.
+    pub entries: BTreeMap<String, Entry>,
+    source: Source,
+}
+
+enum Source {
+    Dir(PathBuf),
+    Git(git::Repo),
+}
+
+impl std::fmt::Debug for Snapshot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Snapshot")
+            .field("origin", &self.origin)
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+fn hidden(name: &str) -> bool {
+    name.starts_with('.')
+}
+
+impl Snapshot {
+    /// Lists a working tree. Links and nested repositories are listed, not followed; hidden
+    /// files (`.name`) are skipped.
+    pub fn from_dir(root: &Path) -> Result<Snapshot, SnapshotError> {
+        let mut entries = BTreeMap::new();
+        for top in TRACKED_ROOTS {
+            let start = root.join(top);
+            let meta = match std::fs::symlink_metadata(&start) {
+                Ok(m) => m,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => {
+                    return Err(SnapshotError::Io {
+                        path: start,
+                        source: e,
+                    });
+                }
+            };
+            if !meta.is_dir() {
+                let kind = if meta.file_type().is_symlink() {
+                    Kind::Symlink
+                } else {
+                    Kind::File
+                };
+                entries.insert((*top).to_string(), Entry { kind, oid: None });
+                continue;
+            }
+            let mut it = walkdir::WalkDir::new(&start)
+                .follow_links(false)
+                .sort_by_file_name()
+                .into_iter();
+            while let Some(item) = it.next() {
+                let item = item.map_err(|e| SnapshotError::Io {
+                    path: e
+                        .path()
+                        .map(Path::to_path_buf)
+                        .unwrap_or_else(|| start.clone()),
+                    source: e.into(),
+                })?;
+                let rel = item.path().strip_prefix(root).expect("under root");
+                let Some(rel) = rel.to_str() else {
+                    return Err(SnapshotError::Io {
+                        path: item.path().to_path_buf(),
+                        source: std::io::Error::other("file name is not UTF-8; rename it"),
+                    });
+                };
+                let rel = rel.replace(std::path::MAIN_SEPARATOR, "/");
+                let name = item.file_name().to_str().unwrap_or_default();
+                let ft = item.file_type();
+                if ft.is_dir() {
+                    if item.depth() > 0 && item.path().join(".git").exists() {
+                        entries.insert(
+                            rel,
+                            Entry {
+                                kind: Kind::Submodule,
+                                oid: None,
+                            },
+                        );
+                        it.skip_current_dir();
+                    } else if item.depth() > 0 && hidden(name) {
+                        it.skip_current_dir();
+                    }
+                    continue;
+                }
+                if hidden(name) {
+                    continue;
+                }
+                let kind = if ft.is_symlink() {
+                    Kind::Symlink
+                } else {
+                    Kind::File
+                };
+                entries.insert(rel, Entry { kind, oid: None });
+            }
+        }
+        Ok(Snapshot {
+            origin: Origin::Dir(root.to_path_buf()),
+            entries,
+            source: Source::Dir(root.to_path_buf()),
+        })
+    }
+
+    /// Lists the tree of a revision straight from the object database (no checkout).
+    pub fn from_rev(root: &Path, rev: &str) -> Result<Snapshot, SnapshotError> {
+        let repo = git::Repo::open(root)?;
+        let (commit, listing) = repo.list_tree(rev, TRACKED_ROOTS)?;
+        let entries = listing
+            .into_iter()
+            .filter(|(path, _)| !path.split('/').any(hidden))
+            .collect();
+        Ok(Snapshot {
+            origin: Origin::Rev {
+                rev: rev.to_string(),
+                commit,
+            },
+            entries,
+            source: Source::Git(repo),
+        })
+    }
+
+    /// Reads a file's bytes, refusing anything larger than `max` before reading it whole.
+    /// `Ok(Err(size))` means the file is too large.
+    pub fn read(&self, path: &str, max: usize) -> Result<Result<Vec<u8>, u64>, SnapshotError> {
+        match &self.source {
+            Source::Dir(root) => {
+                let full = root.join(path);
+                let io = |e| SnapshotError::Io {
+                    path: full.clone(),
+                    source: e,
+                };
+                let size = std::fs::symlink_metadata(&full).map_err(io)?.len();
+                if size > max as u64 {
+                    return Ok(Err(size));
+                }
+                let mut buf = Vec::with_capacity(size as usize);
+                use std::io::Read;
+                std::fs::File::open(&full)
+                    .map_err(io)?
+                    .take(max as u64 + 1)
+                    .read_to_end(&mut buf)
+                    .map_err(io)?;
+                if buf.len() > max {
+                    return Ok(Err(buf.len() as u64));
+                }
+                Ok(Ok(buf))
+            }
+            Source::Git(repo) => {
+                let oid = self
+                    .entries
+                    .get(path)
+                    .and_then(|e| e.oid.as_deref())
+                    .ok_or_else(|| SnapshotError::Io {
+                        path: path.into(),
+                        source: std::io::Error::new(
+                            std::io::ErrorKind::NotFound,
+                            "not in the revision",
+                        ),
+                    })?;
+                Ok(repo.read_blob(oid, max)?)
+            }
+        }
+    }
+
+    /// Reads many files in parallel, in the order given; each as [`Snapshot::read`].
+    pub fn read_many(
+        &self,
+        paths: &[&str],
+        max: usize,
+    ) -> Vec<Result<Result<Vec<u8>, u64>, SnapshotError>> {
+        use rayon::prelude::*;
+        match &self.source {
+            Source::Dir(_) => paths.par_iter().map(|p| self.read(p, max)).collect(),
+            Source::Git(repo) => paths
+                .par_iter()
+                .map_init(
+                    || repo.local(),
+                    |local, p| {
+                        let oid = self
+                            .entries
+                            .get(*p)
+                            .and_then(|e| e.oid.as_deref())
+                            .ok_or_else(|| SnapshotError::Io {
+                                path: (*p).into(),
+                                source: std::io::Error::new(
+                                    std::io::ErrorKind::NotFound,
+                                    "not in the revision",
+                                ),
+                            })?;
+                        Ok(git::read_blob(local, oid, max)?)
+                    },
+                )
+                .collect(),
+        }
+    }
+
+    /// True when the path is a regular file of the snapshot.
+    pub fn is_file(&self, path: &str) -> bool {
+        self.entries.get(path).is_some_and(|e| e.kind == Kind::File)
+    }
+}

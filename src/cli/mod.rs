@@ -1,0 +1,219 @@
+//! Command-line interface: each command is a thin call into the library. Exit codes: 0 nothing
+//! blocks, 1 something blocks, 2 Bazaar could not run.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::check::{CheckOptions, check};
+use crate::diagnostics::{Format, explain, lookup, render};
+use crate::manifest::{Runtime, SchemaKind, Tier, schema};
+use crate::scaffold;
+
+/// Bazaar: an internal app marketplace kept in Git.
+#[derive(Debug, Parser)]
+#[command(name = "bazaar", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check manifests, teams and collections; exit 1 when something blocks.
+    Check {
+        /// The catalog repository's root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Check this Git revision instead of the working tree.
+        #[arg(long)]
+        rev: Option<String>,
+        /// Only report apps changed since this revision (cross-checks still see everything).
+        #[arg(long)]
+        base: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
+    /// Explain a finding code and how to fix it (all codes when none is given).
+    Explain {
+        /// A code such as BZ0102.
+        code: Option<String>,
+    },
+    /// Print the JSON Schema of a file kind, for editors and CI.
+    Schema {
+        /// Which file.
+        #[arg(value_enum, default_value_t = SchemaKind::App)]
+        kind: SchemaKind,
+    },
+    /// Scaffold a new app manifest (and README) that passes `check`.
+    New {
+        /// The catalog repository's root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The app's reverse-DNS id, e.g. com.acme.finance.expense-tracker; its last label names the folder.
+        #[arg(long)]
+        id: String,
+        /// The owning team's folder name.
+        #[arg(long)]
+        team: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// Tier.
+        #[arg(long, value_parser = parse_tier, default_value = "discover")]
+        tier: Tier,
+        /// Runtime.
+        #[arg(long, value_parser = parse_runtime, default_value = "web-component")]
+        runtime: Runtime,
+        /// Owner's forge login (defaults to $USER).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Create a new catalog repository with the default policies, templates and demo catalog.
+    Init {
+        /// Folder to create (must not exist or be empty).
+        dir: PathBuf,
+        /// Instead of the demo catalog, generate N synthetic apps (for benchmarks).
+        #[arg(long, value_name = "N")]
+        sample: Option<usize>,
+    },
+}
+
+fn parse_tier(s: &str) -> Result<Tier, String> {
+    Tier::parse(s).ok_or_else(|| format!("use one of {}", Tier::choices()))
+}
+
+fn parse_runtime(s: &str) -> Result<Runtime, String> {
+    Runtime::parse(s).ok_or_else(|| format!("use one of {}", Runtime::choices()))
+}
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn out(text: &str) -> anyhow::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|_| stdout.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        r => Ok(r?),
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Check {
+            root,
+            rev,
+            base,
+            format,
+        } => {
+            let checked = check(&CheckOptions { root, rev, base })?;
+            let color = format == Format::Human
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            out(&render(&checked.report, format, color))?;
+            Ok(if checked.report.blocks() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
+        Command::Explain { code: Some(code) } => match lookup(&code) {
+            Some(info) => {
+                out(&format!(
+                    "{}: {}\n\n{}\n",
+                    info.code, info.title, info.guide
+                ))?;
+                Ok(ExitCode::SUCCESS)
+            }
+            None => anyhow::bail!("unknown code {code:?}; `bazaar explain` lists every code"),
+        },
+        Command::Explain { code: None } => {
+            let mut text = String::new();
+            for info in explain() {
+                text.push_str(&format!(
+                    "{}  {:<8} {}\n",
+                    info.code,
+                    info.severity.as_str(),
+                    info.title
+                ));
+            }
+            text.push_str("\nRun `bazaar explain CODE` for what a code means and how to fix it.\n");
+            out(&text)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema { kind } => {
+            out(&(serde_json::to_string_pretty(&schema(kind))? + "\n"))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::New {
+            root,
+            id,
+            team,
+            name,
+            tier,
+            runtime,
+            owner,
+        } => {
+            let owner = owner
+                .or_else(|| std::env::var("USER").ok())
+                .unwrap_or_default();
+            let written = scaffold::new_app(
+                &root,
+                &scaffold::NewApp {
+                    id,
+                    team,
+                    name,
+                    tier,
+                    runtime,
+                    owner,
+                },
+            )?;
+            for p in &written {
+                eprintln!("wrote {}", p.display());
+            }
+            eprintln!(
+                "next: fill in the summary and README, then run `bazaar check --root {}`",
+                root.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { dir, sample } => {
+            let progress = |msg: &str| eprintln!("{msg}");
+            let summary = scaffold::init(&dir, sample, &progress)?;
+            eprintln!(
+                "created catalog repository {} with {} apps in {} teams (commit {})\nnext: cd {} && bazaar check",
+                dir.display(),
+                summary.apps,
+                summary.teams,
+                &summary.commit[..12.min(summary.commit.len())],
+                dir.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,185 @@
+//! Git access. Reads (trees, blobs, revisions) go through gix, straight from the object
+//! database without a checkout.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use gix::bstr::ByteSlice;
+
+use crate::catalog::snapshot::{Entry, Kind};
+
+/// A Git failure, with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum GitError {
+    /// Not a repository.
+    #[error(
+        "{path} is not inside a Git repository ({detail}); run `git init` or pass --root to the catalog repository"
+    )]
+    NotARepo {
+        /// The folder.
+        path: String,
+        /// gix's message.
+        detail: String,
+    },
+    /// The revision does not resolve.
+    #[error(
+        "revision {rev:?} does not exist in {path} ({detail}); check the name with `git log --oneline` or fetch it first"
+    )]
+    BadRev {
+        /// The revision.
+        rev: String,
+        /// The repository.
+        path: String,
+        /// gix's message.
+        detail: String,
+    },
+    /// The object database could not be read.
+    #[error("cannot read Git object {what}: {detail}")]
+    Read {
+        /// What was being read.
+        what: String,
+        /// gix's message.
+        detail: String,
+    },
+}
+
+/// An open repository, shareable across threads.
+pub struct Repo {
+    repo: gix::ThreadSafeRepository,
+    path: String,
+}
+
+impl Repo {
+    /// Opens the repository at `root` (the work tree or a bare repository).
+    pub fn open(root: &Path) -> Result<Repo, GitError> {
+        let repo = gix::open(root).map_err(|e| GitError::NotARepo {
+            path: root.display().to_string(),
+            detail: e.to_string(),
+        })?;
+        Ok(Repo {
+            repo: repo.into_sync(),
+            path: root.display().to_string(),
+        })
+    }
+
+    /// Resolves a revision to a commit id (hex).
+    pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
+        let repo = self.repo.to_thread_local();
+        let bad = |detail: String| GitError::BadRev {
+            rev: rev.into(),
+            path: self.path.clone(),
+            detail,
+        };
+        let id = repo.rev_parse_single(rev).map_err(|e| bad(e.to_string()))?;
+        let commit = id
+            .object()
+            .map_err(|e| bad(e.to_string()))?
+            .peel_to_commit()
+            .map_err(|e| bad(e.to_string()))?;
+        Ok(commit.id.to_string())
+    }
+
+    /// Lists every path under `roots` at `rev`: files, links and submodules with their ids.
+    pub fn list_tree(
+        &self,
+        rev: &str,
+        roots: &[&str],
+    ) -> Result<(String, BTreeMap<String, Entry>), GitError> {
+        let repo = self.repo.to_thread_local();
+        let bad = |detail: String| GitError::BadRev {
+            rev: rev.into(),
+            path: self.path.clone(),
+            detail,
+        };
+        let id = repo.rev_parse_single(rev).map_err(|e| bad(e.to_string()))?;
+        let commit = id
+            .object()
+            .map_err(|e| bad(e.to_string()))?
+            .peel_to_commit()
+            .map_err(|e| bad(e.to_string()))?;
+        let tree = commit.tree().map_err(|e| bad(e.to_string()))?;
+        let read = |e: &dyn std::fmt::Display| GitError::Read {
+            what: format!("tree of {rev}"),
+            detail: e.to_string(),
+        };
+        let mut out = BTreeMap::new();
+        for entry in tree.iter() {
+            let entry = entry.map_err(|e| read(&e))?;
+            let name = entry.filename().to_str_lossy().into_owned();
+            if !roots.contains(&name.as_str()) {
+                continue;
+            }
+            let mode = entry.mode();
+            if mode.is_tree() {
+                let sub = repo.find_tree(entry.oid()).map_err(|e| read(&e))?;
+                let mut rec = gix::traverse::tree::Recorder::default();
+                sub.traverse()
+                    .breadthfirst(&mut rec)
+                    .map_err(|e| read(&e))?;
+                for r in rec.records {
+                    if r.mode.is_tree() {
+                        continue;
+                    }
+                    let path = format!("{name}/{}", r.filepath.to_str_lossy());
+                    out.insert(
+                        path,
+                        Entry {
+                            kind: kind(r.mode),
+                            oid: Some(r.oid.to_string()),
+                        },
+                    );
+                }
+            } else {
+                out.insert(
+                    name,
+                    Entry {
+                        kind: kind(mode),
+                        oid: Some(entry.oid().to_string()),
+                    },
+                );
+            }
+        }
+        Ok((commit.id.to_string(), out))
+    }
+
+    /// A handle for the current thread (cheap to keep, costly to make per read).
+    pub fn local(&self) -> gix::Repository {
+        self.repo.to_thread_local()
+    }
+
+    /// Reads a blob; `Ok(Err(size))` when it is larger than `max` (checked from the header first).
+    pub fn read_blob(&self, oid: &str, max: usize) -> Result<Result<Vec<u8>, u64>, GitError> {
+        read_blob(&self.local(), oid, max)
+    }
+}
+
+/// Reads a blob with a thread's handle; `Ok(Err(size))` when it is larger than `max`.
+pub fn read_blob(
+    repo: &gix::Repository,
+    oid: &str,
+    max: usize,
+) -> Result<Result<Vec<u8>, u64>, GitError> {
+    {
+        let err = |e: &dyn std::fmt::Display| GitError::Read {
+            what: oid.into(),
+            detail: e.to_string(),
+        };
+        let id = gix::ObjectId::from_hex(oid.as_bytes()).map_err(|e| err(&e))?;
+        let header = repo.find_header(id).map_err(|e| err(&e))?;
+        if header.size() > max as u64 {
+            return Ok(Err(header.size()));
+        }
+        let mut blob = repo.find_blob(id).map_err(|e| err(&e))?;
+        Ok(Ok(blob.take_data()))
+    }
+}
+
+fn kind(mode: gix::object::tree::EntryMode) -> Kind {
+    if mode.is_link() {
+        Kind::Symlink
+    } else if mode.is_commit() {
+        Kind::Submodule
+    } else {
+        Kind::File
+    }
+}

@@ -1,0 +1,12 @@
+//! Bazaar: an internal app marketplace kept in Git.
+//!
+//! Data flows one way: source → catalog → verdict → output. The binary's `cli` is a thin layer
+//! over these modules; the daemon calls the same functions.
+
+pub mod catalog;
+pub mod check;
+pub mod cli;
+pub mod diagnostics;
+pub mod git;
+pub mod manifest;
+pub mod scaffold;
