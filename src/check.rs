@@ -87,13 +87,20 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
         sources: Default::default(),
         apps_checked,
         apps_total: catalog.app_dirs.len(),
+        context: Default::default(),
     };
+    if let Some(d) = &diff {
+        report.context.insert(
+            "changes".into(),
+            serde_json::to_value(d).expect("diff serializes"),
+        );
+    }
     report.sort();
     for f in &report.findings {
-        if let Some(file) = f.file() {
-            if let Some(src) = catalog.sources.get(file) {
-                report.sources.insert(file.to_string(), src.clone());
-            }
+        if let Some(file) = f.file()
+            && let Some(src) = catalog.sources.get(file)
+        {
+            report.sources.insert(file.to_string(), src.clone());
         }
     }
     Ok(Checked {

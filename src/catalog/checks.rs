@@ -64,6 +64,15 @@ pub(super) fn layout(snap: &Snapshot) -> Layout {
                 ));
                 continue;
             }
+            Kind::Special => {
+                out.findings.push(at_path(
+                    Code::SPECIAL_FILE,
+                    path,
+                    format!("{path} is a named pipe, socket or device"),
+                    "remove it; the catalog holds only regular files",
+                ));
+                continue;
+            }
             Kind::File => {}
         }
         let parts: Vec<&str> = path.split('/').collect();
@@ -289,6 +298,7 @@ pub(super) fn cross(cat: &mut Catalog, snap: &Snapshot) {
         }
         if let Some(rep) = &app.lifecycle.replacement {
             match ids.get(rep.as_str()) {
+                None if cat.broken_ids.contains(rep) => {}
                 None => {
                     let f = span_finding(
                         cat,
@@ -363,6 +373,7 @@ pub(super) fn cross(cat: &mut Catalog, snap: &Snapshot) {
         let path = format!("catalog/collections/{stem}.toml");
         for (i, id) in coll.apps.iter().enumerate() {
             match ids.get(id.as_str()) {
+                None if cat.broken_ids.contains(id) => {}
                 None => {
                     let f = span_finding(
                         cat,

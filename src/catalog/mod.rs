@@ -50,6 +50,9 @@ pub struct Catalog {
     /// Every finding, each with the files it involves (a finding is about a change when any of
     /// them changed).
     pub findings: Vec<(Finding, Vec<String>)>,
+    /// Ids declared by app manifests that have errors: references to them are not reported
+    /// again (the manifest's own errors already block).
+    pub broken_ids: std::collections::HashSet<String>,
     /// The text of every manifest read, for snippets.
     pub sources: BTreeMap<String, SourceFile>,
 }
@@ -81,17 +84,21 @@ impl Catalog {
             .map(|(path, bytes)| -> Result<_, SnapshotError> {
                 let file = match bytes? {
                     Ok(b) => manifest::decode(path, &b, MAX_MANIFEST_BYTES),
-                    Err(size) => Err(manifest::too_large(path, size, MAX_MANIFEST_BYTES)),
+                    Err(size) => Err(Box::new(manifest::too_large(
+                        path,
+                        size,
+                        MAX_MANIFEST_BYTES,
+                    ))),
                 };
                 let file = match file {
                     Ok(f) => f,
                     Err(finding) => {
-                        return Ok((path.to_string(), None, Parsed::Failed(vec![finding])));
+                        return Ok((path.to_string(), None, Parsed::Failed(vec![*finding])));
                     }
                 };
                 let p = if *path == "bazaar.toml" {
                     let r = manifest::parse_config(&file);
-                    Parsed::Config(r.value, r.findings)
+                    Parsed::Config(r.value.map(Box::new), r.findings)
                 } else if path.ends_with("/team.toml") {
                     let r = manifest::parse_team(&file);
                     Parsed::Team(r.value, r.findings)
@@ -100,7 +107,7 @@ impl Catalog {
                     Parsed::Collection(r.value, r.findings)
                 } else {
                     let r = manifest::parse_app(&file);
-                    Parsed::App(r.value.map(Box::new), r.findings)
+                    Parsed::App(r.value.map(Box::new), r.findings, r.id)
                 };
                 Ok((path.to_string(), Some(file), p))
             })
@@ -118,7 +125,7 @@ impl Catalog {
             match p {
                 Parsed::Failed(fs) => cat.findings.extend(own(fs)),
                 Parsed::Config(v, fs) => {
-                    cat.config = v;
+                    cat.config = v.map(|c| *c);
                     cat.findings.extend(own(fs));
                 }
                 Parsed::Team(v, fs) => {
@@ -138,11 +145,15 @@ impl Catalog {
                     }
                     cat.findings.extend(own(fs));
                 }
-                Parsed::App(v, fs) => {
+                Parsed::App(v, fs, id) => {
                     let dir = path.trim_end_matches("/app.toml").to_string();
                     cat.app_dirs.push(dir.clone());
-                    if let Some(app) = v {
-                        cat.apps.push(AppEntry { dir, app: *app });
+                    match (v, id) {
+                        (Some(app), _) => cat.apps.push(AppEntry { dir, app: *app }),
+                        (None, Some(id)) => {
+                            cat.broken_ids.insert(id);
+                        }
+                        (None, None) => {}
                     }
                     cat.findings.extend(own(fs));
                 }
@@ -183,8 +194,8 @@ impl Catalog {
 
 enum Parsed {
     Failed(Vec<Finding>),
-    Config(Option<Config>, Vec<Finding>),
+    Config(Option<Box<Config>>, Vec<Finding>),
     Team(Option<Team>, Vec<Finding>),
     Collection(Option<Collection>, Vec<Finding>),
-    App(Option<Box<App>>, Vec<Finding>),
+    App(Option<Box<App>>, Vec<Finding>, Option<String>),
 }

@@ -19,6 +19,8 @@ pub enum Kind {
     Symlink,
     /// A Git submodule or nested repository (refused).
     Submodule,
+    /// A named pipe, socket or device (refused: reading could block or never end).
+    Special,
 }
 
 /// One path of the snapshot.
@@ -71,7 +73,7 @@ pub struct Snapshot {
 
 enum Source {
     Dir(PathBuf),
-    Git(git::Repo),
+    Git(Box<git::Repo>),
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -155,8 +157,10 @@ impl Snapshot {
                 }
                 let kind = if ft.is_symlink() {
                     Kind::Symlink
-                } else {
+                } else if ft.is_file() {
                     Kind::File
+                } else {
+                    Kind::Special
                 };
                 entries.insert(rel, Entry { kind, oid: None });
             }
@@ -182,7 +186,7 @@ impl Snapshot {
                 commit,
             },
             entries,
-            source: Source::Git(repo),
+            source: Source::Git(Box::new(repo)),
         })
     }
 
@@ -196,7 +200,13 @@ impl Snapshot {
                     path: full.clone(),
                     source: e,
                 };
-                let size = std::fs::symlink_metadata(&full).map_err(io)?.len();
+                let meta = std::fs::symlink_metadata(&full).map_err(io)?;
+                if !meta.is_file() {
+                    return Err(io(std::io::Error::other(
+                        "not a regular file; refusing to read it",
+                    )));
+                }
+                let size = meta.len();
                 if size > max as u64 {
                     return Ok(Err(size));
                 }
@@ -204,7 +214,7 @@ impl Snapshot {
                 use std::io::Read;
                 std::fs::File::open(&full)
                     .map_err(io)?
-                    .take(max as u64 + 1)
+                    .take((max as u64).saturating_add(1))
                     .read_to_end(&mut buf)
                     .map_err(io)?;
                 if buf.len() > max {

@@ -69,6 +69,8 @@ codes! {
         "The catalog contains a symbolic link. Bazaar never follows links: a link could make the catalog read files outside the repository or show different content than reviewers saw.\n\nFix: replace the link with a regular file (copy the content) or remove it.";
     SUBMODULE = "BZ0006", Error, "submodule refused",
         "The catalog contains a Git submodule (gitlink). Its content is not part of the reviewed tree, so Bazaar refuses it.\n\nFix: remove the submodule (`git rm PATH`) and commit the files themselves.";
+    SPECIAL_FILE = "BZ0007", Error, "special file refused",
+        "The catalog folder contains a named pipe, socket or device. Bazaar never reads them: reading a pipe can block forever.\n\nFix: remove it; the catalog holds only regular files.";
     UNKNOWN_KEY = "BZ0101", Error, "unknown key",
         "The manifest has a key Bazaar does not know. Unknown keys are errors because a typo (e.g. `clasification`) would otherwise silently drop a governance fact.\n\nFix: correct the spelling or remove the key. `bazaar schema app` prints every allowed key; editors that read the `#:schema` line complete them for you.";
     MISSING_FIELD = "BZ0102", Error, "missing required field",

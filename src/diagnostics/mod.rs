@@ -186,6 +186,8 @@ pub struct Report {
     pub apps_checked: usize,
     /// Total apps in the catalog.
     pub apps_total: usize,
+    /// Extra top-level fields of the JSON output (e.g. `changes` with `--base`).
+    pub context: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Report {

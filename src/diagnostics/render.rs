@@ -110,7 +110,7 @@ fn plural(n: usize) -> &'static str {
 
 /// The JSON document of `check --format json` (shape version 1).
 pub fn json_value(report: &Report) -> serde_json::Value {
-    json!({
+    let mut v = json!({
         "version": 1,
         "ok": !report.blocks(),
         "summary": {
@@ -121,7 +121,11 @@ pub fn json_value(report: &Report) -> serde_json::Value {
             "apps_total": report.apps_total,
         },
         "findings": report.findings,
-    })
+    });
+    for (k, val) in &report.context {
+        v[k] = val.clone();
+    }
+    v
 }
 
 fn escape_data(s: &str) -> String {

@@ -325,6 +325,7 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
             return Parsed {
                 value: None,
                 findings,
+                id: None,
             };
         }
     };
@@ -332,15 +333,15 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
     let c = &mut ctx;
     let mut root = Table::root(&doc);
     let schema_version = root.int(c, "schema_version", true);
-    if let Some(v) = &schema_version {
-        if *v.get_ref() != SCHEMA_VERSION {
-            c.error(
-                Code::SCHEMA_VERSION,
-                v.span(),
-                format!("schema_version {} is not supported", v.get_ref()),
-                "set schema_version = 1",
-            );
-        }
+    if let Some(v) = &schema_version
+        && *v.get_ref() != SCHEMA_VERSION
+    {
+        c.error(
+            Code::SCHEMA_VERSION,
+            v.span(),
+            format!("schema_version {} is not supported", v.get_ref()),
+            "set schema_version = 1",
+        );
     }
     let id = root.str(c, "id", true).filter(|v| {
         shape(
@@ -543,15 +544,15 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
             );
         }
         let monthly = t.number(c, "monthly_usd");
-        if let Some(v) = &monthly {
-            if *v.get_ref() < 0.0 {
-                c.error(
-                    Code::INVALID_NUMBER,
-                    v.span(),
-                    "`cost.monthly_usd` must be zero or more",
-                    "",
-                );
-            }
+        if let Some(v) = &monthly
+            && *v.get_ref() < 0.0
+        {
+            c.error(
+                Code::INVALID_NUMBER,
+                v.span(),
+                "`cost.monthly_usd` must be zero or more",
+                "",
+            );
         }
         t.finish(c);
         Cost {
@@ -591,16 +592,16 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
     });
     root.finish(c);
 
-    if let Some((Some(p), Some(b))) = &owner {
-        if p.eq_ignore_ascii_case(b) {
-            let span = c.spans.get("owner.backup").unwrap_or(0..0);
-            c.error(
-                Code::SAME_OWNER,
-                span,
-                format!("owner.backup is the same person as owner.primary ({p})"),
-                "name a different person as backup owner",
-            );
-        }
+    if let Some((Some(p), Some(b))) = &owner
+        && p.eq_ignore_ascii_case(b)
+    {
+        let span = c.spans.get("owner.backup").unwrap_or(0..0);
+        c.error(
+            Code::SAME_OWNER,
+            span,
+            format!("owner.backup is the same person as owner.primary ({p})"),
+            "name a different person as backup owner",
+        );
     }
 
     let findings = std::mem::take(&mut ctx.findings);
@@ -648,5 +649,9 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
             None => f,
         })
         .collect();
-    Parsed { value, findings }
+    Parsed {
+        value,
+        findings,
+        id: app_id,
+    }
 }

@@ -145,6 +145,7 @@ pub fn parse_config(file: &SourceFile) -> Parsed<Config> {
             return Parsed {
                 value: None,
                 findings,
+                id: None,
             };
         }
     };
@@ -171,15 +172,15 @@ pub fn parse_config(file: &SourceFile) -> Parsed<Config> {
     });
     let forge = root.table(c, "forge", false).and_then(|mut t| {
         let kind = t.str(c, "type", true);
-        if let Some(v) = &kind {
-            if v.get_ref() != "github" {
-                c.error(
-                    Code::INVALID_VALUE,
-                    v.span(),
-                    format!("forge type {:?} is not supported", v.get_ref()),
-                    "use \"github\"",
-                );
-            }
+        if let Some(v) = &kind
+            && v.get_ref() != "github"
+        {
+            c.error(
+                Code::INVALID_VALUE,
+                v.span(),
+                format!("forge type {:?} is not supported", v.get_ref()),
+                "use \"github\"",
+            );
         }
         let repo = t.str(c, "repository", true);
         if let Some(v) = &repo {

@@ -80,11 +80,6 @@ impl<'t, 'i> Table<'t, 'i> {
         }
     }
 
-    /// The span of the whole table (its header, for sub-tables).
-    pub fn span(&self) -> Range<usize> {
-        self.span.clone()
-    }
-
     /// Dotted path of a key of this table.
     pub fn field(&self, key: &str) -> String {
         join(&self.path, key)
@@ -189,7 +184,16 @@ impl<'t, 'i> Table<'t, 'i> {
             _ => None,
         };
         if parsed.is_none() {
-            self.wrong(ctx, key, v, "an integer");
+            if matches!(v.get_ref(), DeValue::Integer(_)) {
+                ctx.error(
+                    Code::INVALID_NUMBER,
+                    v.span(),
+                    format!("`{}` is too large", self.field(key)),
+                    "",
+                );
+            } else {
+                self.wrong(ctx, key, v, "an integer");
+            }
         }
         parsed.map(|n| Spanned::new(v.span(), n))
     }

@@ -174,6 +174,8 @@ pub struct Parsed<T> {
     pub value: Option<T>,
     /// All findings of the file.
     pub findings: Vec<Finding>,
+    /// The id the file declares, even when the file has errors (apps only).
+    pub id: Option<String>,
 }
 
 /// The finding for a file refused by size.
@@ -187,9 +189,9 @@ pub fn too_large(path: &str, size: u64, max: usize) -> Finding {
 }
 
 /// Turns raw bytes into text, refusing what is too large, not UTF-8 or starts with a BOM.
-pub fn decode(path: &str, bytes: &[u8], max: usize) -> Result<SourceFile, Finding> {
+pub fn decode(path: &str, bytes: &[u8], max: usize) -> Result<SourceFile, Box<Finding>> {
     if bytes.len() > max {
-        return Err(too_large(path, bytes.len() as u64, max));
+        return Err(Box::new(too_large(path, bytes.len() as u64, max)));
     }
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         let file = SourceFile::new(path, String::from_utf8_lossy(bytes).into_owned());
@@ -198,18 +200,20 @@ pub fn decode(path: &str, bytes: &[u8], max: usize) -> Result<SourceFile, Findin
             format!("{path} starts with a UTF-8 byte-order mark"),
         )
         .help("save the file as UTF-8 without BOM")
-        .at(&file, 0..3));
+        .at(&file, 0..3)
+        .into());
     }
     match std::str::from_utf8(bytes) {
         Ok(text) => Ok(SourceFile::new(path, text)),
         Err(e) => {
             let file = SourceFile::new(path, String::from_utf8_lossy(bytes).into_owned());
             let at = e.valid_up_to();
-            // the lossy text has the same bytes up to `at`
+            // the lossy text has the same bytes up to `at`, then U+FFFD for the bad byte(s)
             Err(
                 Finding::new(Code::NOT_UTF8, format!("{path} is not valid UTF-8"))
                     .help("re-save the file as UTF-8")
-                    .at(&file, at..at + 1),
+                    .at(&file, at..at + '\u{FFFD}'.len_utf8())
+                    .into(),
             )
         }
     }

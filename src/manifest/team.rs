@@ -86,6 +86,7 @@ pub(crate) fn finish<T>(ctx: Ctx<'_>, build: impl FnOnce(Spans) -> Option<T>) ->
     Parsed {
         value,
         findings: ctx.findings,
+        id: None,
     }
 }
 
@@ -97,6 +98,7 @@ pub fn parse_team(file: &SourceFile) -> Parsed<Team> {
             return Parsed {
                 value: None,
                 findings,
+                id: None,
             };
         }
     };
@@ -215,6 +217,7 @@ pub fn parse_collection(file: &SourceFile) -> Parsed<Collection> {
             return Parsed {
                 value: None,
                 findings,
+                id: None,
             };
         }
     };

@@ -264,13 +264,8 @@ fn paragraph(r: &mut Rng, words: usize) -> String {
         } else {
             s.push_str(&w);
         }
-        s.push(if i + 1 == words {
-            '.'
-        } else if r.below(12) == 0 {
-            '.'
-        } else {
-            ' '
-        });
+        let sentence_end = i + 1 == words || r.below(12) == 0;
+        s.push(if sentence_end { '.' } else { ' ' });
         if s.ends_with('.') && i + 1 != words {
             s.push(' ');
         }
@@ -311,7 +306,7 @@ pub fn generate(
         let (team, team_name) = TEAMS[i % teams];
         let ti = i % teams;
         let slug = format!("{}-{}-{}-{i}", r.pick(ADJ), r.pick(NOUN), r.pick(KIND));
-        let title = slug.rsplitn(2, '-').nth(1).unwrap_or(&slug).split('-').map(|w| {
+        let title = slug.rsplit_once('-').map_or(slug.as_str(), |x| x.0).split('-').map(|w| {
             let mut c = w.chars();
             c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
         }).collect::<Vec<_>>().join(" ");
@@ -358,7 +353,7 @@ pub fn generate(
         write(&base.join("app.toml"), t.as_bytes())?;
         write(&base.join("README.md"), readme.as_bytes())?;
         let d = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-        if d % 2000 == 0 {
+        if d.is_multiple_of(2000) {
             progress(&format!("  {d}/{n} apps written"));
         }
         Ok(())

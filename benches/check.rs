@@ -1,0 +1,141 @@
+//! `cargo bench --bench check`: times `bazaar check` on a generated 10,000-app catalog.
+//!
+//! Goals (issue 3, 2 cores, release build): whole working tree < 1 s, `--rev HEAD` < 1 s,
+//! `--base HEAD~1 --rev HEAD` with one app changed < 0.2 s. Prints median and best wall time of
+//! several runs and each command's peak memory (from the kernel's rusage of the child).
+//! `BAZAAR_BENCH_APPS` changes the catalog size.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bazaar");
+
+/// Runs a command to completion; returns wall time, exit code and peak RSS in KiB.
+#[allow(clippy::zombie_processes)] // reaped by wait4 below, which also gives the rusage
+fn measure(cmd: &mut Command) -> (Duration, i32, i64) {
+    let start = Instant::now();
+    let child = cmd
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut status = 0;
+    // SAFETY: plain wait4 on our own child; rusage is a POD out-parameter.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32, "wait4 failed");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (start.elapsed(), code, usage.ru_maxrss)
+}
+
+fn bench(label: &str, goal: Option<f64>, runs: usize, args: &[&str], dir: &Path) {
+    let mut times = Vec::new();
+    let mut peak = 0;
+    for _ in 0..runs {
+        let (t, code, rss) = measure(Command::new(BIN).args(args).current_dir(dir));
+        assert_eq!(code, 0, "{label}: bazaar {args:?} exited {code}");
+        times.push(t.as_secs_f64());
+        peak = peak.max(rss);
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let verdict = match goal {
+        Some(g) if median <= g => format!("goal < {g} s: met"),
+        Some(g) => format!("goal < {g} s: MISSED"),
+        None => String::new(),
+    };
+    println!(
+        "{label:<42} median {median:>7.3} s  best {:>7.3} s  peak {:>6.1} MiB  {verdict}",
+        times[0],
+        peak as f64 / 1024.0
+    );
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Bench",
+            "-c",
+            "user.email=bench@example.com",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .expect("git")
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return; // `cargo test --benches` asks for a list; there are no unit benches
+    }
+    let n: usize = std::env::var("BAZAAR_BENCH_APPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("catalog");
+    println!(
+        "bazaar check benchmark: {n} apps, {} cores",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    let (t, code, rss) = measure(
+        Command::new(BIN)
+            .args(["init", "--sample", &n.to_string(), dir.to_str().unwrap()])
+            .stderr(std::process::Stdio::null()),
+    );
+    assert_eq!(code, 0);
+    println!(
+        "{:<42} {:>7.3} s  peak {:>6.1} MiB",
+        format!("init --sample {n} (write + commit)"),
+        t.as_secs_f64(),
+        rss as f64 / 1024.0
+    );
+
+    // one app changed in a second commit
+    let app = std::fs::read_dir(dir.join("catalog/finance"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    let manifest = app.join("app.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replacen("summary = \"", "summary = \"Now faster. ", 1),
+    )
+    .unwrap();
+    git(&dir, &["commit", "-qam", "change one app"]);
+
+    bench("check (working tree)", Some(1.0), 5, &["check"], &dir);
+    bench(
+        "check --rev HEAD",
+        Some(1.0),
+        5,
+        &["check", "--rev", "HEAD"],
+        &dir,
+    );
+    bench(
+        "check --base HEAD~1 --rev HEAD (1 app)",
+        Some(0.2),
+        5,
+        &["check", "--base", "HEAD~1", "--rev", "HEAD"],
+        &dir,
+    );
+    bench(
+        "check --format json (working tree)",
+        None,
+        3,
+        &["check", "--format", "json"],
+        &dir,
+    );
+}

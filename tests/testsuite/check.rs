@@ -1,0 +1,580 @@
+//! `check` on the demo catalog, from the working tree and from Git; `--base` scoping; renderers;
+//! schemas; `new` and `init`; `explain`.
+
+use std::path::Path;
+
+use bazaar::catalog::{AppChange, Catalog, Diff, Snapshot};
+
+use crate::support::*;
+
+#[test]
+fn demo_catalog_passes_with_every_format() {
+    let root = repo_root();
+    let r = bazaar(&["check", "--root", root.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.starts_with("ok: 0 errors"), "{}", r.stdout);
+    let (code, v) = check_json(&root, &[]);
+    assert_eq!(code, 0);
+    assert_eq!(v["ok"], true);
+    assert!(v["summary"]["apps_total"].as_u64().unwrap() >= 15);
+    for fmt in ["github", "sarif"] {
+        assert_eq!(
+            bazaar(&["check", "--root", root.to_str().unwrap(), "--format", fmt]).code,
+            0
+        );
+    }
+}
+
+#[test]
+fn demo_catalog_covers_the_product_range() {
+    let snap = Snapshot::from_dir(&repo_root()).unwrap();
+    let cat = Catalog::load(&snap).unwrap();
+    assert!(cat.apps.len() >= 15 && cat.teams.len() >= 5);
+    let has = |f: &dyn Fn(&bazaar::manifest::App) -> String, all: Vec<String>| {
+        for want in all {
+            assert!(
+                cat.apps.iter().any(|a| f(&a.app) == want),
+                "no demo app with {want}"
+            );
+        }
+    };
+    use bazaar::manifest::*;
+    has(
+        &|a| a.runtime.to_string(),
+        Runtime::ALL.iter().map(|x| x.to_string()).collect(),
+    );
+    has(
+        &|a| a.tier.to_string(),
+        Tier::ALL.iter().map(|x| x.to_string()).collect(),
+    );
+    has(
+        &|a| a.data.classification.to_string(),
+        Classification::ALL.iter().map(|x| x.to_string()).collect(),
+    );
+    has(
+        &|a| a.lifecycle.status.to_string(),
+        Status::ALL.iter().map(|x| x.to_string()).collect(),
+    );
+    let readmes = cat
+        .app_dirs
+        .iter()
+        .filter(|d| snap.is_file(&format!("{d}/README.md")))
+        .count();
+    assert_eq!(readmes, cat.app_dirs.len(), "every demo app has a README");
+    assert!(
+        snap.entries
+            .keys()
+            .filter(|p| p.ends_with("sbom.cdx.json"))
+            .count()
+            >= 3
+    );
+}
+
+#[test]
+fn working_tree_and_git_revision_give_the_same_catalog() {
+    let dir = demo_copy();
+    git_init_commit(dir.path());
+    let from_dir = Catalog::load(&Snapshot::from_dir(dir.path()).unwrap()).unwrap();
+    let from_git = Catalog::load(&Snapshot::from_rev(dir.path(), "HEAD").unwrap()).unwrap();
+    assert_eq!(from_dir.app_dirs, from_git.app_dirs);
+    assert_eq!(from_dir.teams, from_git.teams);
+    assert_eq!(from_dir.collections, from_git.collections);
+    assert_eq!(from_dir.config, from_git.config);
+    assert_eq!(from_dir.apps.len(), from_git.apps.len());
+    for (a, b) in from_dir.apps.iter().zip(&from_git.apps) {
+        assert_eq!(a.dir, b.dir);
+        assert_eq!(a.app, b.app);
+    }
+    // and a broken working tree is not what HEAD says
+    edit(
+        &dir.path().join(EXPENSE),
+        "tier = \"vetted\"",
+        "tier = \"gold\"",
+    );
+    assert_eq!(check_json(dir.path(), &[]).0, 1);
+    assert_eq!(check_json(dir.path(), &["--rev", "HEAD"]).0, 0);
+}
+
+#[test]
+fn rev_reads_history_without_checkout() {
+    let dir = demo_copy();
+    git_init_commit(dir.path());
+    edit(
+        &dir.path().join(EXPENSE),
+        "version = \"2.3.1\"",
+        "version = \"two\"",
+    );
+    commit_all(dir.path(), "break it");
+    // fix the working tree: HEAD stays broken, HEAD~1 was fine
+    edit(
+        &dir.path().join(EXPENSE),
+        "version = \"two\"",
+        "version = \"2.4.0\"",
+    );
+    let (code, v) = check_json(dir.path(), &["--rev", "HEAD"]);
+    assert_eq!(code, 1);
+    assert_eq!(codes(&v), ["BZ0106"]);
+    assert_eq!(v["findings"][0]["location"]["file"], EXPENSE);
+    assert_eq!(v["findings"][0]["location"]["line"], 5);
+    assert_eq!(check_json(dir.path(), &["--rev", "HEAD~1"]).0, 0);
+    assert_eq!(check_json(dir.path(), &[]).0, 0);
+}
+
+#[test]
+fn base_limits_per_app_findings_to_changed_apps_but_cross_checks_see_everything() {
+    let dir = demo_copy();
+    let p = dir.path();
+    // an old problem that is not this submission's: a broken manifest already on base
+    edit(
+        &p.join("catalog/sales/pipeline-dashboard/app.toml"),
+        "summary = ",
+        "unknown_key = 1\nsummary = ",
+    );
+    git_init_commit(p);
+    git(p, &["checkout", "-q", "-b", "submission"]);
+    // the submission adds an app whose id collides with an existing, unchanged app
+    copy(
+        &p.join("catalog/finance/expense-tracker"),
+        &p.join("catalog/finance/expense-tracker-2"),
+    );
+    edit(
+        &p.join("catalog/finance/expense-tracker-2/app.toml"),
+        "expense-tracker.finance.prod",
+        "expense-tracker-2.finance.prod",
+    );
+    commit_all(p, "add a copy");
+
+    let (code, v) = check_json(p, &["--base", "main", "--rev", "HEAD"]);
+    assert_eq!(code, 1);
+    let files: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["location"]["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes(&v), ["BZ0201", "BZ0201"], "{v:#}");
+    assert!(files.contains(&"catalog/finance/expense-tracker-2/app.toml"));
+    assert!(
+        files.contains(&EXPENSE),
+        "the duplicate names the unchanged app too"
+    );
+    assert_eq!(v["summary"]["apps_checked"], 1);
+    assert_eq!(v["changes"]["apps"][0]["change"], "added");
+    // without --base the old problem shows as well
+    let (_, all) = check_json(p, &["--rev", "HEAD"]);
+    assert!(codes(&all).contains(&"BZ0101".to_string()));
+}
+
+#[test]
+fn diff_lists_added_changed_removed_renamed_and_governance_changes() {
+    let dir = demo_copy();
+    let p = dir.path();
+    git_init_commit(p);
+    let base = git(p, &["rev-parse", "HEAD"]);
+    edit(&p.join(EXPENSE), "2.3.1", "2.4.0");
+    git(
+        p,
+        &[
+            "mv",
+            "catalog/finance/close-calendar",
+            "catalog/finance/month-end-calendar",
+        ],
+    );
+    git(p, &["rm", "-rq", "catalog/platform/feature-flag-viewer"]);
+    copy(
+        &p.join("catalog/support/macro-library"),
+        &p.join("catalog/support/macro-library-next"),
+    );
+    edit(
+        &p.join("catalog/support/macro-library-next/app.toml"),
+        "macro-library\"",
+        "macro-library-next\"",
+    );
+    edit(
+        &p.join("bazaar.toml"),
+        "warn_deadline_days = 30",
+        "warn_deadline_days = 14",
+    );
+    std::fs::write(p.join("policies/extra.rego"), "package bazaar\n").unwrap();
+    commit_all(p, "changes");
+    let b = Snapshot::from_rev(p, &base).unwrap();
+    let h = Snapshot::from_rev(p, "HEAD").unwrap();
+    let d = Diff::between(&b, &h);
+    let dir = |s: &str| s.to_string();
+    assert!(
+        d.apps.contains(&AppChange::Changed {
+            dir: dir("catalog/finance/expense-tracker")
+        }),
+        "{:?}",
+        d.apps
+    );
+    assert!(d.apps.contains(&AppChange::Renamed {
+        from: dir("catalog/finance/close-calendar"),
+        to: dir("catalog/finance/month-end-calendar")
+    }));
+    assert!(d.apps.contains(&AppChange::Removed {
+        dir: dir("catalog/platform/feature-flag-viewer")
+    }));
+    assert!(d.apps.contains(&AppChange::Added {
+        dir: dir("catalog/support/macro-library-next")
+    }));
+    assert_eq!(d.apps.len(), 4);
+    assert!(d.touches_governance());
+    assert_eq!(d.other, ["bazaar.toml", "policies/extra.rego"]);
+    // a working tree compared with a revision gives the same answer
+    let d2 = Diff::between(&b, &Snapshot::from_dir(p).unwrap());
+    assert_eq!(d.apps, d2.apps);
+}
+
+fn broken_copy() -> tempfile::TempDir {
+    let dir = demo_copy();
+    let path = dir.path().join(EXPENSE);
+    edit(&path, "runtime = \"web-component\"", "runtime = \"docker\"");
+    edit(&path, "[data]\n", "[data]\nclasification = \"pii\"\n");
+    edit(
+        &path,
+        "review_by = 2027-03-14",
+        "review_by = \"2027-03-14\"",
+    );
+    dir
+}
+
+#[test]
+fn human_output_shows_every_problem_with_snippet_and_help() {
+    let dir = broken_copy();
+    let r = bazaar(&["check", "--root", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!("human_broken_expense", r.stdout);
+}
+
+#[test]
+fn github_annotations_point_at_lines() {
+    let dir = broken_copy();
+    let r = bazaar(&[
+        "check",
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "github",
+    ]);
+    assert_eq!(r.code, 1);
+    insta::assert_snapshot!("github_broken_expense", r.stdout);
+}
+
+#[test]
+fn sarif_is_valid_2_1_0() {
+    let dir = broken_copy();
+    let r = bazaar(&[
+        "check",
+        "--root",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "sarif",
+    ]);
+    assert_eq!(r.code, 1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    // The published schema's `language` pattern has a stray `]` that strict regex engines refuse;
+    // the corrected form is the one later schemastore versions carry.
+    let text = include_str!("../fixtures/sarif-2.1.0-rtm.5.json").replace(
+        r#"^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$"#,
+        r#"^[a-zA-Z]{2}(-[a-zA-Z]{2})?$"#,
+    );
+    let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&v)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = v["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    let rules = v["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    for r in results {
+        let idx = r["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[idx]["id"], r["ruleId"]);
+        assert_eq!(
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+            EXPENSE
+        );
+    }
+}
+
+/// TOML → JSON for schema validation; dates become RFC 3339 strings as taplo sees them.
+fn toml_to_json(v: &toml::Value) -> serde_json::Value {
+    match v {
+        toml::Value::String(s) => s.clone().into(),
+        toml::Value::Integer(i) => (*i).into(),
+        toml::Value::Float(f) => serde_json::json!(f),
+        toml::Value::Boolean(b) => (*b).into(),
+        toml::Value::Datetime(d) => d.to_string().into(),
+        toml::Value::Array(a) => a.iter().map(toml_to_json).collect(),
+        toml::Value::Table(t) => t
+            .iter()
+            .map(|(k, v)| (k.clone(), toml_to_json(v)))
+            .collect::<serde_json::Map<_, _>>()
+            .into(),
+    }
+}
+
+fn validate_with(kind: &str, file: &Path) -> Vec<String> {
+    let r = bazaar(&["schema", kind]);
+    assert_eq!(r.code, 0);
+    let schema: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let text = std::fs::read_to_string(file).unwrap();
+    let doc = toml_to_json(&text.parse::<toml::Table>().map(toml::Value::Table).unwrap());
+    validator
+        .iter_errors(&doc)
+        .map(|e| format!("{}: {e} at {}", file.display(), e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn every_demo_file_validates_against_the_exported_schema_and_declares_it() {
+    let root = repo_root();
+    let mut errors = Vec::new();
+    let mut n = 0;
+    for e in walk(&root.join("catalog")) {
+        let rel = e.strip_prefix(&root).unwrap().to_str().unwrap().to_string();
+        let kind = if rel.ends_with("/app.toml") {
+            "app"
+        } else if rel.ends_with("/team.toml") {
+            "team"
+        } else if rel.starts_with("catalog/collections/") {
+            "collection"
+        } else {
+            continue;
+        };
+        let first = std::fs::read_to_string(&e)
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .to_string();
+        let depth = rel.matches('/').count();
+        assert_eq!(
+            first,
+            format!("#:schema {}schemas/{kind}.schema.json", "../".repeat(depth)),
+            "{rel}"
+        );
+        errors.extend(validate_with(kind, &e));
+        n += 1;
+    }
+    errors.extend(validate_with("config", &root.join("bazaar.toml")));
+    assert!(n > 20);
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn schema_rejects_what_the_parser_rejects() {
+    let dir = broken_copy();
+    let errors = validate_with("app", &dir.path().join(EXPENSE));
+    // unknown key, bad enum: both caught by the schema too
+    assert!(
+        errors.iter().any(|e| e.contains("clasification")),
+        "{errors:#?}"
+    );
+    assert!(errors.iter().any(|e| e.contains("docker")), "{errors:#?}");
+}
+
+#[test]
+fn committed_schema_files_match_the_binary() {
+    for kind in ["app", "team", "collection", "config"] {
+        let r = bazaar(&["schema", kind]);
+        let committed =
+            std::fs::read_to_string(repo_root().join(format!("schemas/{kind}.schema.json")))
+                .unwrap();
+        assert_eq!(
+            r.stdout, committed,
+            "schemas/{kind}.schema.json is stale: run `bazaar schema {kind} > schemas/{kind}.schema.json`"
+        );
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn init_creates_a_committed_catalog_that_passes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("cat");
+    let r = bazaar(&["init", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "1");
+    assert_eq!(
+        git(&dir, &["status", "--porcelain"]),
+        "",
+        "everything is committed"
+    );
+    for p in [
+        "bazaar.toml",
+        "policies/reviewers.toml",
+        "site-templates/README.md",
+        "schemas/app.schema.json",
+        EXPENSE,
+    ] {
+        assert!(dir.join(p).is_file(), "{p}");
+    }
+    assert_eq!(check_json(&dir, &["--rev", "HEAD"]).0, 0);
+    // refuses a non-empty folder
+    let again = bazaar(&["init", dir.to_str().unwrap()]);
+    assert_eq!(again.code, 2);
+    assert!(again.stderr.contains("not empty"), "{}", again.stderr);
+}
+
+#[test]
+fn init_sample_generates_a_valid_spread_catalog() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sample");
+    let r = bazaar(&["init", "--sample", "300", dir.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let (code, v) = check_json(&dir, &["--rev", "HEAD"]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["summary"]["apps_total"], 300);
+    let cat = Catalog::load(&Snapshot::from_dir(&dir).unwrap()).unwrap();
+    assert!(cat.teams.len() >= 20);
+    use bazaar::manifest::*;
+    for t in Tier::ALL {
+        assert!(cat.apps.iter().any(|a| a.app.tier == *t), "{t}");
+    }
+    for c in Classification::ALL {
+        assert!(
+            cat.apps.iter().any(|a| a.app.data.classification == *c),
+            "{c}"
+        );
+    }
+    for rt in Runtime::ALL {
+        assert!(cat.apps.iter().any(|a| a.app.runtime == *rt), "{rt}");
+    }
+    let readme = std::fs::read_to_string(dir.join(&cat.apps[0].dir).join("README.md")).unwrap();
+    assert!(
+        readme.split_whitespace().count() >= 150,
+        "READMEs have a few hundred words"
+    );
+}
+
+#[test]
+fn new_writes_a_manifest_that_passes_and_refuses_taken_ids_and_unknown_teams() {
+    let dir = demo_copy();
+    let root = dir.path().to_str().unwrap();
+    for (id, tier, runtime) in [
+        ("com.acme.finance.budget-viewer", "discover", "iframe"),
+        ("com.acme.finance.budget-sync", "vetted", "automation"),
+    ] {
+        let r = bazaar(&[
+            "new",
+            "--root",
+            root,
+            "--id",
+            id,
+            "--team",
+            "finance",
+            "--name",
+            "Budget \"Viewer\"",
+            "--tier",
+            tier,
+            "--runtime",
+            runtime,
+            "--owner",
+            "Jane Doe",
+        ]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    let text =
+        std::fs::read_to_string(dir.path().join("catalog/finance/budget-viewer/app.toml")).unwrap();
+    assert!(text.starts_with("#:schema ../../../schemas/app.schema.json\n"));
+    assert!(text.contains("primary = \"jane-doe\""));
+    assert!(
+        dir.path()
+            .join("catalog/finance/budget-viewer/README.md")
+            .is_file()
+    );
+    let (code, v) = check_json(dir.path(), &[]);
+    assert_eq!(code, 0, "{v:#}");
+    assert_eq!(v["summary"]["apps_total"], 24);
+
+    let taken = bazaar(&[
+        "new",
+        "--root",
+        root,
+        "--id",
+        "com.acme.finance.expense-tracker",
+        "--team",
+        "finance",
+        "--name",
+        "X",
+    ]);
+    assert_eq!(taken.code, 2);
+    assert!(taken.stderr.contains("taken"), "{}", taken.stderr);
+    let team = bazaar(&[
+        "new",
+        "--root",
+        root,
+        "--id",
+        "com.acme.nope.x",
+        "--team",
+        "nope",
+        "--name",
+        "X",
+    ]);
+    assert_eq!(team.code, 2);
+    assert!(
+        team.stderr.contains("team \"nope\" does not exist"),
+        "{}",
+        team.stderr
+    );
+    let bad = bazaar(&[
+        "new",
+        "--root",
+        root,
+        "--id",
+        "Not An Id",
+        "--team",
+        "finance",
+        "--name",
+        "X",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("reverse-DNS"), "{}", bad.stderr);
+}
+
+#[test]
+fn explain_prints_a_fix_guide_for_every_code() {
+    let list = bazaar(&["explain"]);
+    assert_eq!(list.code, 0);
+    let codes: Vec<&str> = list
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|c| c.starts_with("BZ"))
+        .collect();
+    assert!(codes.len() > 25);
+    for c in codes {
+        let r = bazaar(&["explain", c]);
+        assert_eq!(r.code, 0);
+        assert!(
+            r.stdout.starts_with(c) && r.stdout.contains("Fix:"),
+            "{c}: {}",
+            r.stdout
+        );
+    }
+    assert_eq!(bazaar(&["explain", "BZ9999"]).code, 2);
+}
+
+#[test]
+fn bad_arguments_exit_2() {
+    let r = bazaar(&["check", "--format", "xml"]);
+    assert_eq!(r.code, 2);
+    assert_eq!(bazaar(&["frobnicate"]).code, 2);
+}

@@ -1,0 +1,7 @@
+//! Integration tests: the real `bazaar` binary on fixture catalogs and real temporary Git
+//! repositories.
+
+mod bad_input;
+mod check;
+mod proptest_parser;
+mod support;

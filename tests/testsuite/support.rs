@@ -1,0 +1,131 @@
+//! Shared helpers: run the binary, make catalogs and Git repositories in temporary folders.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository's own root (holds the demo catalog).
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Output of one run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `bazaar ARGS` and captures everything.
+pub fn bazaar(args: &[&str]) -> Run {
+    let out = Command::new(env!("CARGO_BIN_EXE_bazaar"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run bazaar");
+    Run {
+        code: out.status.code().expect("exited normally (no signal)"),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// `bazaar check --root DIR EXTRA… --format json`, parsed.
+pub fn check_json(root: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let mut args = vec![
+        "check",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+    ];
+    args.extend_from_slice(extra);
+    let r = bazaar(&args);
+    let v = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("json ({e}): {}\n{}", r.stdout, r.stderr));
+    (r.code, v)
+}
+
+/// Codes of the findings in a JSON report.
+pub fn codes(v: &serde_json::Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// A temporary copy of the demo catalog (bazaar.toml, catalog/, policies/).
+pub fn demo_copy() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for top in ["bazaar.toml", "catalog", "policies"] {
+        copy(&repo_root().join(top), &dir.path().join(top));
+    }
+    dir
+}
+
+/// Copies a file or folder recursively.
+pub fn copy(from: &Path, to: &Path) {
+    if from.is_dir() {
+        std::fs::create_dir_all(to).unwrap();
+        for e in std::fs::read_dir(from).unwrap() {
+            let e = e.unwrap();
+            copy(&e.path(), &to.join(e.file_name()));
+        }
+    } else {
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
+/// Runs git in `dir`, panicking with its output on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git")
+        .args([
+            "-c",
+            "user.name=Test",
+            "-c",
+            "user.email=test@example.com",
+            "-c",
+            "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
+        ])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git is installed");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// `git init` + commit everything.
+pub fn git_init_commit(dir: &Path) {
+    git(dir, &["init", "-q"]);
+    commit_all(dir, "initial");
+}
+
+/// Stages everything and commits.
+pub fn commit_all(dir: &Path, msg: &str) {
+    git(dir, &["add", "-A"]);
+    git(dir, &["commit", "-q", "--allow-empty", "-m", msg]);
+}
+
+/// Replaces `from` by `to` in a file (which must contain it).
+pub fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(
+        text.contains(from),
+        "{} does not contain {from:?}",
+        path.display()
+    );
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The demo app used by most tests.
+pub const EXPENSE: &str = "catalog/finance/expense-tracker/app.toml";
