@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{Catalog, Diff, Snapshot, SnapshotError};
+use crate::catalog::{Catalog, Diff, Snapshot, SnapshotError, id_token};
 use crate::diagnostics::Report;
 
 /// What to check.
@@ -67,17 +67,20 @@ pub fn snapshot(root: &Path, rev: Option<&str>) -> Result<Snapshot, CheckError> 
 /// Runs a check.
 pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
     let head = snapshot(&opts.root, opts.rev.as_deref())?;
-    let catalog = Catalog::load(&head)?;
     let diff = match &opts.base {
         None => None,
-        Some(base) => {
-            let base_snap = snapshot(&opts.root, Some(base))?;
-            let d = Diff::between(&base_snap, &head);
-            Some(d)
-        }
+        Some(base) => Some(Diff::between(&snapshot(&opts.root, Some(base))?, &head)),
     };
-    let changed: Option<&BTreeSet<String>> = diff.as_ref().map(|d| &d.paths);
-    let findings = catalog.findings_for(changed);
+    let scope = diff.as_ref().map(Diff::head_dirs);
+    let catalog = Catalog::load_scoped(&head, scope.as_ref())?;
+    let changed: Option<BTreeSet<String>> = diff.as_ref().map(|d| {
+        d.paths
+            .iter()
+            .cloned()
+            .chain(d.base_ids.iter().map(|id| id_token(id)))
+            .collect()
+    });
+    let findings = catalog.findings_for(changed.as_ref());
     let apps_checked = match &diff {
         None => catalog.app_dirs.len(),
         Some(d) => d.apps.len(),

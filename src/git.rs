@@ -47,6 +47,7 @@ pub enum GitError {
 pub struct Repo {
     repo: gix::ThreadSafeRepository,
     path: String,
+    git_dir: std::path::PathBuf,
 }
 
 impl Repo {
@@ -56,9 +57,11 @@ impl Repo {
             path: root.display().to_string(),
             detail: e.to_string(),
         })?;
+        let git_dir = repo.git_dir().to_path_buf();
         Ok(Repo {
             repo: repo.into_sync(),
             path: root.display().to_string(),
+            git_dir,
         })
     }
 
@@ -140,6 +143,21 @@ impl Repo {
             }
         }
         Ok((commit.id.to_string(), out))
+    }
+
+    /// The repository's Git folder (`.git`, or the repository itself when bare).
+    pub fn git_dir(&self) -> &Path {
+        &self.git_dir
+    }
+
+    /// The size of a blob, from its header.
+    pub fn blob_size(&self, oid: &str) -> Result<u64, GitError> {
+        let err = |e: &dyn std::fmt::Display| GitError::Read {
+            what: oid.into(),
+            detail: e.to_string(),
+        };
+        let id = gix::ObjectId::from_hex(oid.as_bytes()).map_err(|e| err(&e))?;
+        Ok(self.local().find_header(id).map_err(|e| err(&e))?.size())
     }
 
     /// A handle for the current thread (cheap to keep, costly to make per read).

@@ -1,9 +1,9 @@
 //! Checks over the whole catalog: layout and path rules, and facts that relate several files
 //! (unique ids and endpoints, teams, replacements, collections, referenced files).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::snapshot::{Kind, Snapshot};
+use super::snapshot::{Kind, Snapshot, SnapshotError};
 use super::{Catalog, MAX_README_BYTES, team_of};
 use crate::diagnostics::{Code, Finding, SourceFile};
 use crate::manifest::{Status, is_slug};
@@ -183,27 +183,40 @@ fn parent(p: &str) -> &str {
     p.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
 }
 
-fn span_finding(
-    cat: &Catalog,
-    path: &str,
-    field: &str,
-    spans: &crate::manifest::Spans,
-    code: Code,
-    msg: String,
-) -> Finding {
-    let f = Finding::new(code, msg);
-    match (cat.sources.get(path), spans.get(field)) {
-        (Some(src), Some(span)) => f.at(src, span),
-        (Some(src), None) => f.in_file(src),
-        _ => f,
-    }
+/// Stands for "the app with this id" among the files a finding involves, so that a change which
+/// removes or renames the app is seen to involve the finding.
+pub fn id_token(id: &str) -> String {
+    format!("id:{id}")
 }
 
-/// Checks across manifests. Each finding lists every file it involves.
-pub(super) fn cross(cat: &mut Catalog, snap: &Snapshot) {
-    let mut out: Vec<(Finding, Vec<String>)> = Vec::new();
-    // apps in folders of teams without a valid team.toml
-    let team_files: std::collections::BTreeSet<&str> = snap
+/// A finding across files, before its location is known.
+struct Pending {
+    code: Code,
+    /// The file it points into.
+    file: String,
+    /// The app folder or collection whose spans locate `field`.
+    spans: SpanOwner,
+    field: String,
+    message: String,
+    help: String,
+    involved: Vec<String>,
+}
+
+enum SpanOwner {
+    App(String),
+    Collection(String),
+    None,
+}
+
+/// Checks across manifests, on the facts of every app. Each finding lists every file it
+/// involves; apps known only by their facts are read when a finding must point into them.
+pub(super) fn cross(
+    cat: &mut Catalog,
+    snap: &Snapshot,
+    scope: Option<&std::collections::BTreeSet<String>>,
+) -> Result<(), SnapshotError> {
+    let mut out: Vec<Pending> = Vec::new();
+    let team_files: BTreeSet<&str> = snap
         .entries
         .keys()
         .filter(|p| p.ends_with("/team.toml"))
@@ -212,198 +225,232 @@ pub(super) fn cross(cat: &mut Catalog, snap: &Snapshot) {
     for dir in &cat.app_dirs {
         let team = team_of(dir);
         if !team_files.contains(team) {
-            let path = format!("{dir}/app.toml");
-            let f = Finding::new(Code::UNKNOWN_TEAM, format!("team {team:?} has no catalog/{team}/team.toml"))
-                .help(format!("add catalog/{team}/team.toml (see `bazaar schema team`) or move the app under an existing team"));
-            let f = match cat.sources.get(&path) {
-                Some(src) => f.in_file(src),
-                None => f,
-            };
-            out.push((f, vec![path, format!("catalog/{team}/team.toml")]));
+            out.push(Pending {
+                code: Code::UNKNOWN_TEAM,
+                file: format!("{dir}/app.toml"),
+                spans: SpanOwner::None,
+                field: String::new(),
+                message: format!("team {team:?} has no catalog/{team}/team.toml"),
+                help: format!("add catalog/{team}/team.toml (see `bazaar schema team`) or move the app under an existing team"),
+                involved: vec![format!("{dir}/app.toml"), format!("catalog/{team}/team.toml")],
+            });
         }
     }
-    let mut ids: HashMap<&str, Vec<usize>> = HashMap::new();
-    let mut endpoints: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, e) in cat.apps.iter().enumerate() {
-        ids.entry(e.app.id.as_str()).or_default().push(i);
-        if let Some(url) = &e.app.endpoint {
-            let mut key = url.clone();
-            key.set_fragment(None);
-            let norm = key.as_str().trim_end_matches('/').to_lowercase();
-            endpoints.entry(norm).or_default().push(i);
-        }
-    }
-    for (i, e) in cat.apps.iter().enumerate() {
-        let path = e.manifest_path();
-        let app = &e.app;
+    // per-app facts that only a full read shows
+    for e in &cat.apps {
         let team = team_of(&e.dir);
-        if app.team != team {
-            let f = span_finding(
-                cat,
-                &path,
-                "team",
-                &app.spans,
-                Code::TEAM_MISMATCH,
-                format!("team = {:?} but the app lives in catalog/{team}/", app.team),
-            )
-            .help(format!(
-                "set team = \"{team}\" or move the folder to catalog/{}/",
-                app.team
-            ));
-            out.push((f, vec![path.clone()]));
+        if e.app.team != team {
+            out.push(Pending {
+                code: Code::TEAM_MISMATCH,
+                file: e.manifest_path(),
+                spans: SpanOwner::App(e.dir.clone()),
+                field: "team".into(),
+                message: format!(
+                    "team = {:?} but the app lives in catalog/{team}/",
+                    e.app.team
+                ),
+                help: format!(
+                    "set team = \"{team}\" or move the folder to catalog/{}/",
+                    e.app.team
+                ),
+                involved: vec![e.manifest_path()],
+            });
         }
-        let dupes = &ids[app.id.as_str()];
-        if dupes.len() > 1 {
-            let others: Vec<String> = dupes
-                .iter()
-                .filter(|&&j| j != i)
-                .map(|&j| cat.apps[j].manifest_path())
-                .collect();
-            let f = span_finding(
-                cat,
-                &path,
-                "id",
-                &app.spans,
-                Code::DUPLICATE_ID,
-                format!("id {:?} is also declared by {}", app.id, others.join(", ")),
-            )
-            .help("give this app its own id");
-            let mut inv = vec![path.clone()];
-            inv.extend(others);
-            out.push((f, inv));
+    }
+    let mut ids: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut endpoints: HashMap<&str, Vec<&str>> = HashMap::new();
+    let mut broken: BTreeSet<&str> = BTreeSet::new();
+    for (dir, f) in &cat.facts {
+        match (&f.id, f.valid) {
+            (Some(id), true) => ids.entry(id).or_default().push(dir),
+            (Some(id), false) => {
+                broken.insert(id);
+            }
+            _ => {}
         }
-        if let Some(url) = &app.endpoint {
-            let mut key = url.clone();
-            key.set_fragment(None);
-            let dupes = &endpoints[&key.as_str().trim_end_matches('/').to_lowercase()];
+        if let (Some(ep), true) = (&f.endpoint, f.valid) {
+            endpoints.entry(ep).or_default().push(dir);
+        }
+    }
+    let manifest = |d: &str| format!("{d}/app.toml");
+    for (dir, f) in cat.facts.iter().filter(|(_, f)| f.valid) {
+        let path = manifest(dir);
+        let id = f.id.as_deref().unwrap_or_default();
+        for (what, field, map, key) in [
+            ("id", "id", &ids, Some(id)),
+            ("endpoint", "endpoint", &endpoints, f.endpoint.as_deref()),
+        ] {
+            let Some(key) = key else { continue };
+            let dupes = &map[key];
             if dupes.len() > 1 {
                 let others: Vec<String> = dupes
                     .iter()
-                    .filter(|&&j| j != i)
-                    .map(|&j| cat.apps[j].manifest_path())
+                    .filter(|d| **d != dir)
+                    .map(|d| manifest(d))
                     .collect();
-                let f = span_finding(
-                    cat,
-                    &path,
-                    "endpoint",
-                    &app.spans,
-                    Code::DUPLICATE_ENDPOINT,
-                    format!("endpoint {url} is also used by {}", others.join(", ")),
-                )
-                .help("give each app its own host: app.team.env.<apps domain>");
-                let mut inv = vec![path.clone()];
-                inv.extend(others);
-                out.push((f, inv));
+                let mut involved = vec![path.clone()];
+                involved.extend(others.iter().cloned());
+                out.push(Pending {
+                    code: if what == "id" {
+                        Code::DUPLICATE_ID
+                    } else {
+                        Code::DUPLICATE_ENDPOINT
+                    },
+                    file: path.clone(),
+                    spans: SpanOwner::App(dir.clone()),
+                    field: field.into(),
+                    message: format!("{what} {key:?} is also declared by {}", others.join(", ")),
+                    help: if what == "id" {
+                        "give this app its own id".into()
+                    } else {
+                        "give each app its own host: app.team.env.<apps domain>".into()
+                    },
+                    involved,
+                });
             }
         }
-        if let Some(rep) = &app.lifecycle.replacement {
-            match ids.get(rep.as_str()) {
-                None if cat.broken_ids.contains(rep) => {}
-                None => {
-                    let f = span_finding(
-                        cat,
-                        &path,
-                        "lifecycle.replacement",
-                        &app.spans,
-                        Code::MISSING_REPLACEMENT,
-                        format!("replacement {rep:?} is not in the catalog"),
-                    )
-                    .help("set lifecycle.replacement to the id of an existing, active app");
-                    out.push((f, vec![path.clone()]));
-                }
-                Some(js) => {
-                    let r = &cat.apps[js[0]];
-                    if matches!(r.app.lifecycle.status, Status::Retired | Status::Deprecated)
-                        || r.app.id == app.id
-                    {
-                        let f = span_finding(
-                            cat,
-                            &path,
-                            "lifecycle.replacement",
-                            &app.spans,
-                            Code::RETIRED_REPLACEMENT,
-                            format!(
-                                "replacement {rep:?} is {}",
-                                if r.app.id == app.id {
-                                    "the app itself".to_string()
-                                } else {
-                                    r.app.lifecycle.status.to_string()
-                                }
-                            ),
-                        )
-                        .help("point lifecycle.replacement at an active app");
-                        out.push((f, vec![path.clone(), r.manifest_path()]));
-                    }
-                }
+        if let Some(rep) = &f.replacement {
+            let target = ids
+                .get(rep.as_str())
+                .and_then(|ds| ds.first())
+                .map(|d| (*d, &cat.facts[*d]));
+            let problem = match target {
+                None if broken.contains(rep.as_str()) => None,
+                None => Some((
+                    Code::MISSING_REPLACEMENT,
+                    format!("replacement {rep:?} is not in the catalog"),
+                    vec![path.clone(), id_token(rep)],
+                )),
+                Some((d, _)) if d == dir => Some((
+                    Code::RETIRED_REPLACEMENT,
+                    format!("replacement {rep:?} is the app itself"),
+                    vec![path.clone()],
+                )),
+                Some((d, t)) => match t.status {
+                    Some(st @ (Status::Retired | Status::Deprecated)) => Some((
+                        Code::RETIRED_REPLACEMENT,
+                        format!("replacement {rep:?} is {st}"),
+                        vec![path.clone(), manifest(d)],
+                    )),
+                    _ => None,
+                },
+            };
+            if let Some((code, message, involved)) = problem {
+                out.push(Pending {
+                    code,
+                    file: path.clone(),
+                    spans: SpanOwner::App(dir.clone()),
+                    field: "lifecycle.replacement".into(),
+                    message,
+                    help: "point lifecycle.replacement at an existing, active app".into(),
+                    involved,
+                });
             }
         }
-        if let Some(sbom) = app.security.as_ref().and_then(|s| s.sbom_path()) {
-            let file = format!("{}/{sbom}", e.dir);
+        if let Some(sbom) = &f.sbom {
+            let file = format!("{dir}/{sbom}");
             if !snap.is_file(&file) {
-                let f = span_finding(
-                    cat,
-                    &path,
-                    "security.sbom",
-                    &app.spans,
-                    Code::MISSING_FILE,
-                    format!("security.sbom names {file}, which is not in the app folder"),
-                )
-                .help("add the SBOM file next to app.toml or correct the path");
-                out.push((f, vec![path.clone(), file]));
+                out.push(Pending {
+                    code: Code::MISSING_FILE,
+                    file: path.clone(),
+                    spans: SpanOwner::App(dir.clone()),
+                    field: "security.sbom".into(),
+                    message: format!("security.sbom names {file}, which is not in the app folder"),
+                    help: "add the SBOM file next to app.toml or correct the path".into(),
+                    involved: vec![path.clone(), file],
+                });
             }
-        }
-    }
-    // README size (read only its size)
-    let readmes: Vec<String> = cat
-        .app_dirs
-        .iter()
-        .map(|d| format!("{d}/README.md"))
-        .filter(|p| snap.is_file(p))
-        .collect();
-    let refs: Vec<&str> = readmes.iter().map(String::as_str).collect();
-    for (p, r) in refs.iter().zip(snap.read_many(&refs, MAX_README_BYTES)) {
-        if let Ok(Err(size)) = r {
-            out.push((
-                crate::manifest::too_large(p, size, MAX_README_BYTES),
-                vec![p.to_string()],
-            ));
         }
     }
     for (stem, coll) in &cat.collections {
         let path = format!("catalog/collections/{stem}.toml");
         for (i, id) in coll.apps.iter().enumerate() {
-            match ids.get(id.as_str()) {
-                None if cat.broken_ids.contains(id) => {}
-                None => {
-                    let f = span_finding(
-                        cat,
-                        &path,
-                        &format!("apps[{i}]"),
-                        &coll.spans,
-                        Code::UNKNOWN_APP_REF,
-                        format!("collection lists {id:?}, which is not in the catalog"),
-                    )
-                    .help("correct the id or remove it from the list");
-                    // involves every app folder that could have declared the id
-                    out.push((f, vec![path.clone()]));
-                }
-                Some(js) => {
-                    let r = &cat.apps[js[0]];
-                    if r.app.lifecycle.status == Status::Retired {
-                        let f = span_finding(
-                            cat,
-                            &path,
-                            &format!("apps[{i}]"),
-                            &coll.spans,
-                            Code::RETIRED_REPLACEMENT,
-                            format!("collection lists {id:?}, which is retired"),
-                        )
-                        .help("remove retired apps from collections");
-                        out.push((f, vec![path.clone(), r.manifest_path()]));
-                    }
-                }
+            let target = ids.get(id.as_str()).and_then(|ds| ds.first());
+            let (code, message, involved) = match target {
+                None if broken.contains(id.as_str()) => continue,
+                None => (
+                    Code::UNKNOWN_APP_REF,
+                    format!("collection lists {id:?}, which is not in the catalog"),
+                    vec![path.clone(), id_token(id)],
+                ),
+                Some(d) if cat.facts[*d].status == Some(Status::Retired) => (
+                    Code::RETIRED_REPLACEMENT,
+                    format!("collection lists {id:?}, which is retired"),
+                    vec![path.clone(), manifest(d)],
+                ),
+                Some(_) => continue,
+            };
+            out.push(Pending {
+                code,
+                file: path.clone(),
+                spans: SpanOwner::Collection(stem.clone()),
+                field: format!("apps[{i}]"),
+                message,
+                help: "correct the id or remove it from the list".into(),
+                involved,
+            });
+        }
+    }
+    // README size, read from the listing's sizes only, for the apps checked in full
+    for dir in cat
+        .app_dirs
+        .iter()
+        .filter(|d| scope.is_none_or(|s| s.contains(*d)))
+    {
+        let readme = format!("{dir}/README.md");
+        if let Some(size) = snap
+            .is_file(&readme)
+            .then(|| snap.size(&readme))
+            .transpose()?
+            .flatten()
+        {
+            if size > MAX_README_BYTES as u64 {
+                cat.findings.push((
+                    crate::manifest::too_large(&readme, size, MAX_README_BYTES),
+                    vec![readme],
+                ));
             }
         }
     }
-    cat.findings.extend(out);
+
+    // In a scoped load, read the apps that findings about this change point into.
+    if let Some(scope) = scope {
+        let changed_files: BTreeSet<String> = scope.iter().map(|d| manifest(d)).collect();
+        let needed: Vec<String> = out
+            .iter()
+            .filter(|p| {
+                p.involved
+                    .iter()
+                    .any(|f| changed_files.contains(f) || !f.ends_with("/app.toml"))
+            })
+            .filter_map(|p| match &p.spans {
+                SpanOwner::App(d) if cat.app_in(d).is_none() => Some(d.clone()),
+                _ => None,
+            })
+            .collect();
+        cat.parse_more(snap, &needed)?;
+    }
+    for p in out {
+        let spans = match &p.spans {
+            SpanOwner::App(d) => cat.app_in(d).map(|e| &e.app.spans),
+            SpanOwner::Collection(c) => cat.collections.get(c).map(|c| &c.spans),
+            SpanOwner::None => None,
+        };
+        let mut f = Finding::new(p.code, p.message).help(p.help);
+        f = match (
+            cat.sources.get(&p.file),
+            spans.and_then(|s| s.get(&p.field)),
+        ) {
+            (Some(src), Some(span)) => f.at(src, span),
+            (Some(src), None) => f.in_file(src),
+            (None, _) => f.in_file(&SourceFile::new(p.file.as_str(), "")),
+        };
+        if let SpanOwner::App(d) = &p.spans {
+            if let Some(id) = cat.facts.get(d).and_then(|f| f.id.clone()) {
+                f = f.for_app(id);
+            }
+        }
+        cat.findings.push((f, p.involved));
+    }
+    Ok(())
 }

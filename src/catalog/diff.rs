@@ -45,6 +45,9 @@ pub struct Diff {
     pub paths: BTreeSet<String>,
     /// Changed paths outside app folders (`bazaar.toml`, `policies/…`, team files, collections).
     pub other: Vec<String>,
+    /// Ids the base's versions of removed, changed and renamed apps declared: references to them
+    /// (collections, replacements) are affected by this change.
+    pub base_ids: BTreeSet<String>,
 }
 
 fn app_dir(path: &str) -> Option<String> {
@@ -147,7 +150,33 @@ impl Diff {
                 .map(|(dir, _)| AppChange::Removed { dir }),
         );
         apps.sort_by(|a, b| a.key().cmp(b.key()));
-        Diff { apps, paths, other }
+        let base_ids = apps
+            .iter()
+            .filter_map(|c| match c {
+                AppChange::Changed { dir }
+                | AppChange::Removed { dir }
+                | AppChange::Renamed { from: dir, .. } => id_at(base, dir),
+                AppChange::Added { .. } => None,
+            })
+            .collect();
+        Diff {
+            apps,
+            paths,
+            other,
+            base_ids,
+        }
+    }
+
+    /// The app folders of the head that this change added, changed or renamed into.
+    pub fn head_dirs(&self) -> BTreeSet<String> {
+        self.apps
+            .iter()
+            .filter_map(|c| match c {
+                AppChange::Added { dir } | AppChange::Changed { dir } => Some(dir.clone()),
+                AppChange::Renamed { to, .. } => Some(to.clone()),
+                AppChange::Removed { .. } => None,
+            })
+            .collect()
     }
 
     /// True when a path outside `catalog/` changed (policies, roster, signers, settings).

@@ -271,6 +271,36 @@ impl Snapshot {
         }
     }
 
+    /// The size of a file in bytes, without reading it (`None` when it is not listed).
+    pub fn size(&self, path: &str) -> Result<Option<u64>, SnapshotError> {
+        let Some(entry) = self.entries.get(path) else {
+            return Ok(None);
+        };
+        match &self.source {
+            Source::Dir(root) => {
+                let full = root.join(path);
+                std::fs::symlink_metadata(&full)
+                    .map(|m| Some(m.len()))
+                    .map_err(|e| SnapshotError::Io {
+                        path: full,
+                        source: e,
+                    })
+            }
+            Source::Git(repo) => match &entry.oid {
+                Some(oid) => Ok(Some(repo.blob_size(oid)?)),
+                None => Ok(None),
+            },
+        }
+    }
+
+    /// The Git folder of the repository a revision was read from.
+    pub fn git_dir(&self) -> Option<&Path> {
+        match &self.source {
+            Source::Git(repo) => Some(repo.git_dir()),
+            Source::Dir(_) => None,
+        }
+    }
+
     /// True when the path is a regular file of the snapshot.
     pub fn is_file(&self, path: &str) -> bool {
         self.entries.get(path).is_some_and(|e| e.kind == Kind::File)

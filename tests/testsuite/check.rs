@@ -160,9 +160,88 @@ fn base_limits_per_app_findings_to_changed_apps_but_cross_checks_see_everything(
     );
     assert_eq!(v["summary"]["apps_checked"], 1);
     assert_eq!(v["changes"]["apps"][0]["change"], "added");
+    // the unchanged app's finding points at its id line, read on demand
+    let unchanged = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["location"]["file"] == EXPENSE)
+        .unwrap();
+    assert_eq!(unchanged["location"]["line"], 3, "{unchanged:#}");
     // without --base the old problem shows as well
     let (_, all) = check_json(p, &["--rev", "HEAD"]);
     assert!(codes(&all).contains(&"BZ0101".to_string()));
+
+    // the facts cache (now warm) gives the same answer, and a damaged cache is ignored
+    let cache = p.join(".git/bazaar");
+    assert!(
+        std::fs::read_dir(&cache).unwrap().count() == 1,
+        "a scoped check on Git fills the facts cache"
+    );
+    let (code2, v2) = check_json(p, &["--base", "main", "--rev", "HEAD"]);
+    assert_eq!((code2, &v2), (code, &v));
+    for e in std::fs::read_dir(&cache).unwrap() {
+        let path = e.unwrap().path();
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(
+            &path,
+            format!("garbage\n{{\"oid\": 1}}\n{}", &text[..text.len() / 2]),
+        )
+        .unwrap();
+    }
+    let (code3, v3) = check_json(p, &["--base", "main", "--rev", "HEAD"]);
+    assert_eq!((code3, &v3), (code, &v));
+}
+
+#[test]
+fn base_reports_unchanged_apps_broken_by_the_change() {
+    let dir = demo_copy();
+    let p = dir.path();
+    git_init_commit(p);
+    // warm the cache on a no-op comparison first, so unchanged apps come from cached facts
+    assert_eq!(check_json(p, &["--base", "HEAD", "--rev", "HEAD"]).0, 0);
+    // retire the app the deprecated org chart points its users to
+    let target = p.join("catalog/people/employee-directory/app.toml");
+    edit(&target, "status = \"active\"", "status = \"retired\"");
+    // and remove an app a collection lists
+    git(p, &["rm", "-rq", "catalog/finance/close-calendar"]);
+    commit_all(p, "retire and remove");
+    let (code, v) = check_json(p, &["--base", "HEAD~1", "--rev", "HEAD"]);
+    assert_eq!(code, 1, "{v:#}");
+    let found: Vec<(String, String)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().into(),
+                f["location"]["file"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(
+        found.contains(&(
+            "BZ0208".into(),
+            "catalog/people/org-chart-classic/app.toml".into()
+        )),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(c, f)| c == "BZ0206" && f.starts_with("catalog/collections/")),
+        "{found:?}"
+    );
+    let rep = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "BZ0208")
+        .unwrap();
+    assert!(
+        rep["location"]["line"].as_u64().unwrap() > 1,
+        "points at the replacement line: {rep:#}"
+    );
 }
 
 #[test]
