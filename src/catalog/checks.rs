@@ -403,13 +403,12 @@ pub(super) fn cross(
             .then(|| snap.size(&readme))
             .transpose()?
             .flatten()
+            && size > MAX_README_BYTES as u64
         {
-            if size > MAX_README_BYTES as u64 {
-                cat.findings.push((
-                    crate::manifest::too_large(&readme, size, MAX_README_BYTES),
-                    vec![readme],
-                ));
-            }
+            cat.findings.push((
+                crate::manifest::too_large(&readme, size, MAX_README_BYTES),
+                vec![readme],
+            ));
         }
     }
 
@@ -445,10 +444,10 @@ pub(super) fn cross(
             (Some(src), None) => f.in_file(src),
             (None, _) => f.in_file(&SourceFile::new(p.file.as_str(), "")),
         };
-        if let SpanOwner::App(d) = &p.spans {
-            if let Some(id) = cat.facts.get(d).and_then(|f| f.id.clone()) {
-                f = f.for_app(id);
-            }
+        if let SpanOwner::App(d) = &p.spans
+            && let Some(id) = cat.facts.get(d).and_then(|f| f.id.clone())
+        {
+            f = f.for_app(id);
         }
         cat.findings.push((f, p.involved));
     }

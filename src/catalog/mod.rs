@@ -108,10 +108,10 @@ impl Catalog {
         }
         paths.retain(|p| snap.is_file(p));
         for (path, file, parsed) in parse_files(snap, &paths)? {
-            if let (Some(c), Parsed::App(_, _, facts)) = (&mut cache, &parsed) {
-                if let Some(oid) = snap.entries.get(&path).and_then(|e| e.oid.clone()) {
-                    c.insert(oid, facts.clone());
-                }
+            if let (Some(c), Parsed::App(_, _, facts)) = (&mut cache, &parsed)
+                && let Some(oid) = snap.entries.get(&path).and_then(|e| e.oid.clone())
+            {
+                c.insert(oid, facts.clone());
             }
             cat.add(path, file, parsed);
         }
