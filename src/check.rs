@@ -1,11 +1,17 @@
-//! `bazaar check`: load the catalog at a revision (or the working tree), optionally compare with
-//! a base revision, and gather the findings to report. The daemon calls the same function.
+//! `bazaar check`: load the catalog at a revision (or the working tree), compare with a base
+//! revision when given, evaluate the policies, and gather the findings, risk and required roles
+//! to report. The daemon calls the same function.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use crate::catalog::{Catalog, Diff, Snapshot, SnapshotError, id_token};
-use crate::diagnostics::Report;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::catalog::{AppChange, Catalog, Diff, Snapshot, SnapshotError, id_token};
+use crate::diagnostics::{Code, Finding, Report, Severity};
+use crate::manifest::{self, App, Config, MAX_MANIFEST_BYTES};
+use crate::policy::{self, InputContext, PolicySet, Risk};
 
 /// What to check.
 #[derive(Debug, Clone, Default)]
@@ -14,8 +20,11 @@ pub struct CheckOptions {
     pub root: PathBuf,
     /// Revision to check; the working tree when `None`.
     pub rev: Option<String>,
-    /// Base revision: only apps changed since it get per-app findings.
+    /// Base revision: only apps changed since it get per-app findings, and the policies, their
+    /// data, the roster and the settings are read from it.
     pub base: Option<String>,
+    /// The day policies take as today (defaults to the local date).
+    pub today: Option<chrono::NaiveDate>,
 }
 
 /// Why a check could not run (exit code 2).
@@ -34,6 +43,34 @@ pub enum CheckError {
     Snapshot(#[from] SnapshotError),
 }
 
+/// One app's verdict in a check.
+#[derive(Debug, Clone, Serialize)]
+pub struct AppResult {
+    /// The app's id.
+    pub id: String,
+    /// Its folder.
+    pub dir: String,
+    /// Risk class.
+    pub risk: Risk,
+    /// Roles that must approve.
+    pub required_roles: BTreeSet<String>,
+    /// Blocking findings about it.
+    pub errors: usize,
+    /// Warnings about it.
+    pub warnings: usize,
+}
+
+/// The verdict on the whole submission (or catalog).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Verdict {
+    /// Highest risk over the apps checked.
+    pub risk: Risk,
+    /// Union of the roles the apps require, plus `admin` for a governance change.
+    pub required_roles: BTreeSet<String>,
+    /// Per app.
+    pub apps: Vec<AppResult>,
+}
+
 /// The result of a check.
 #[derive(Debug)]
 pub struct Checked {
@@ -43,6 +80,8 @@ pub struct Checked {
     pub catalog: Catalog,
     /// The change against the base, when a base was given.
     pub diff: Option<Diff>,
+    /// Risk and roles.
+    pub verdict: Verdict,
 }
 
 /// Takes a snapshot of the working tree (`rev` = `None`) or a revision.
@@ -64,15 +103,90 @@ pub fn snapshot(root: &Path, rev: Option<&str>) -> Result<Snapshot, CheckError> 
     Ok(snap)
 }
 
+fn parse_manifest<T>(
+    snap: &Snapshot,
+    path: &str,
+    parse: fn(&crate::diagnostics::SourceFile) -> manifest::Parsed<T>,
+) -> Option<T> {
+    let bytes = snap.read(path, MAX_MANIFEST_BYTES).ok()?.ok()?;
+    let file = manifest::decode(path, &bytes, MAX_MANIFEST_BYTES).ok()?;
+    parse(&file).value
+}
+
 /// Runs a check.
 pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
+    let today = opts
+        .today
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
     let head = snapshot(&opts.root, opts.rev.as_deref())?;
-    let diff = match &opts.base {
+    let base = match &opts.base {
         None => None,
-        Some(base) => Some(Diff::between(&snapshot(&opts.root, Some(base))?, &head)),
+        Some(b) => Some(snapshot(&opts.root, Some(b))?),
     };
+    let diff = base.as_ref().map(|b| Diff::between(b, &head));
     let scope = diff.as_ref().map(Diff::head_dirs);
     let catalog = Catalog::load_scoped(&head, scope.as_ref())?;
+
+    // Policies, their data, the roster and the settings come from the base on a submission.
+    let policy_snap = base.as_ref().unwrap_or(&head);
+    let mut policies = PolicySet::load(policy_snap, false)?;
+    policies.set_catalog(&catalog);
+    let config: Option<Config> = match &base {
+        Some(b) => parse_manifest(b, "bazaar.toml", manifest::parse_config),
+        None => catalog.config.clone(),
+    };
+    let ctx = InputContext::new(config.as_ref(), today);
+    let mut base_apps: BTreeMap<String, App> = BTreeMap::new();
+    if let (Some(b), Some(d)) = (&base, &diff) {
+        for c in &d.apps {
+            let (old, new) = match c {
+                AppChange::Changed { dir } => (dir, dir),
+                AppChange::Renamed { from, to } => (from, to),
+                _ => continue,
+            };
+            if let Some(app) = parse_manifest(b, &format!("{old}/app.toml"), manifest::parse_app) {
+                base_apps.insert(new.clone(), app);
+            }
+        }
+    }
+    let dirs: Vec<&str> = match &scope {
+        Some(s) => s.iter().map(String::as_str).collect(),
+        None => catalog.apps.iter().map(|a| a.dir.as_str()).collect(),
+    };
+    let mut verdict = Verdict::default();
+    let mut policy_findings: Vec<(Finding, Vec<String>)> = Vec::new();
+    if policies.is_ok() {
+        for (dir, v) in policy::evaluate_apps(&policies, &catalog, &head, &dirs, &base_apps, &ctx) {
+            let path = format!("{dir}/app.toml");
+            let id = catalog
+                .app_in(&dir)
+                .map(|a| a.app.id.clone())
+                .unwrap_or_default();
+            verdict.risk = verdict.risk.max(v.risk);
+            verdict
+                .required_roles
+                .extend(v.required_roles.iter().cloned());
+            verdict.apps.push(AppResult {
+                id,
+                dir: dir.clone(),
+                risk: v.risk,
+                required_roles: v.required_roles,
+                errors: v
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .count(),
+                warnings: v
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Warning)
+                    .count(),
+            });
+            policy_findings.extend(v.findings.into_iter().map(|f| (f, vec![path.clone()])));
+        }
+    }
+    verdict.apps.sort_by(|a, b| a.dir.cmp(&b.dir));
+
     let changed: Option<BTreeSet<String>> = diff.as_ref().map(|d| {
         d.paths
             .iter()
@@ -80,7 +194,38 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
             .chain(d.base_ids.iter().map(|id| id_token(id)))
             .collect()
     });
-    let findings = catalog.findings_for(changed.as_ref());
+    let mut findings = catalog.findings_for(changed.as_ref());
+    findings.extend(policy_findings.into_iter().map(|(f, _)| f));
+    // A broken policy blocks everything, whatever changed.
+    findings.extend(policies.errors.iter().cloned());
+    if !policies.is_ok() {
+        verdict.risk = Risk::High;
+    }
+    if let Some(d) = &diff {
+        if d.touches_governance() {
+            verdict.required_roles.insert("admin".into());
+            let files: Vec<&str> = d
+                .other
+                .iter()
+                .map(String::as_str)
+                .filter(|p| *p == "bazaar.toml" || p.starts_with("policies/"))
+                .collect();
+            findings.push(Finding::new(
+                Code::ADMIN_REQUIRED,
+                format!(
+                    "this change touches {}: the admin role must approve it",
+                    files.join(", ")
+                ),
+            ));
+        }
+        if d.other.iter().any(|p| {
+            p.starts_with("policies/")
+                && (p.ends_with(".rego") || p.ends_with(".json") || p.ends_with(".toml"))
+        }) {
+            findings.extend(policy_impact(&head, today)?);
+        }
+    }
+
     let apps_checked = match &diff {
         None => catalog.app_dirs.len(),
         Some(d) => d.apps.len(),
@@ -91,24 +236,124 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
         apps_checked,
         apps_total: catalog.app_dirs.len(),
         context: Default::default(),
+        notes: Vec::new(),
     };
+    report.sort();
+    for f in &report.findings {
+        if let Some(file) = f.file()
+            && let Some(src) = catalog
+                .sources
+                .get(file)
+                .or_else(|| policies.sources.get(file))
+            {
+                report.sources.insert(file.to_string(), src.clone());
+            }
+    }
+    report.context.insert("risk".into(), json!(verdict.risk));
+    report
+        .context
+        .insert("required_roles".into(), json!(verdict.required_roles));
+    report.context.insert("apps".into(), json!(verdict.apps));
     if let Some(d) = &diff {
         report.context.insert(
             "changes".into(),
             serde_json::to_value(d).expect("diff serializes"),
         );
     }
-    report.sort();
-    for f in &report.findings {
-        if let Some(file) = f.file()
-            && let Some(src) = catalog.sources.get(file)
-        {
-            report.sources.insert(file.to_string(), src.clone());
-        }
-    }
+    report.notes = verdict_notes(&verdict, diff.is_some());
     Ok(Checked {
         report,
         catalog,
         diff,
+        verdict,
     })
+}
+
+fn verdict_notes(v: &Verdict, submission: bool) -> Vec<String> {
+    let roles = |r: &BTreeSet<String>| {
+        if r.is_empty() {
+            "none (auto-approved once checks pass)".to_string()
+        } else {
+            r.iter().cloned().collect::<Vec<_>>().join(", ")
+        }
+    };
+    let mut notes = Vec::new();
+    if submission {
+        for a in &v.apps {
+            notes.push(format!(
+                "{}: risk {}, approvals: {}",
+                a.id,
+                a.risk.as_str(),
+                roles(&a.required_roles)
+            ));
+        }
+        notes.push(format!(
+            "submission: risk {}, approvals needed: {}",
+            v.risk.as_str(),
+            roles(&v.required_roles)
+        ));
+    } else {
+        let count = |r: Risk| v.apps.iter().filter(|a| a.risk == r).count();
+        notes.push(format!(
+            "risk: {} low, {} medium, {} high",
+            count(Risk::Low),
+            count(Risk::Medium),
+            count(Risk::High)
+        ));
+    }
+    notes
+}
+
+/// What the head's (new) policies would do to the whole head catalog: informational, for the
+/// admins who review a policy change.
+fn policy_impact(head: &Snapshot, today: chrono::NaiveDate) -> Result<Vec<Finding>, CheckError> {
+    let catalog = Catalog::load(head)?;
+    let mut set = PolicySet::load(head, false)?;
+    if !set.is_ok() {
+        let first = set.errors[0].message.clone();
+        return Ok(vec![Finding::new(
+            Code::POLICY_IMPACT,
+            format!(
+                "the new policies do not load ({first}); merging them would block every submission"
+            ),
+        )]);
+    }
+    set.set_catalog(&catalog);
+    let ctx = InputContext::new(catalog.config.as_ref(), today);
+    let dirs: Vec<&str> = catalog.apps.iter().map(|a| a.dir.as_str()).collect();
+    let results = policy::evaluate_apps(&set, &catalog, head, &dirs, &BTreeMap::new(), &ctx);
+    let mut blocked = Vec::new();
+    let mut warned = Vec::new();
+    for (dir, v) in &results {
+        let id = catalog
+            .app_in(dir)
+            .map(|a| a.app.id.clone())
+            .unwrap_or_default();
+        if v.findings.iter().any(|f| f.severity == Severity::Error) {
+            blocked.push(id);
+        } else if v.findings.iter().any(|f| f.severity == Severity::Warning) {
+            warned.push(id);
+        }
+    }
+    let examples = |v: &[String]| {
+        if v.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (e.g. {})",
+                v.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            )
+        }
+    };
+    Ok(vec![Finding::new(
+        Code::POLICY_IMPACT,
+        format!(
+            "with the new policies, {} of {} existing apps would be blocked{} and {} would get warnings{}",
+            blocked.len(),
+            results.len(),
+            examples(&blocked),
+            warned.len(),
+            examples(&warned)
+        ),
+    )])
 }

@@ -9,4 +9,6 @@ pub mod cli;
 pub mod diagnostics;
 pub mod git;
 pub mod manifest;
+pub mod policy;
+pub mod review;
 pub mod scaffold;

@@ -21,6 +21,9 @@ pub use snapshot::{Kind, Origin, Snapshot, SnapshotError};
 /// Largest README read; larger ones are refused with a finding.
 pub const MAX_README_BYTES: usize = 1024 * 1024;
 
+/// Largest SBOM read.
+pub const MAX_SBOM_BYTES: usize = 8 * 1024 * 1024;
+
 /// An app with where it lives.
 #[derive(Debug, Clone)]
 pub struct AppEntry {

@@ -71,6 +71,20 @@ enum Command {
         /// Owner's forge login (defaults to $USER).
         #[arg(long)]
         owner: Option<String>,
+        /// Backup owner's forge login (every app needs one).
+        #[arg(long)]
+        backup: Option<String>,
+        /// SBOM path beside app.toml or https URL (vetted and enterprise apps need one).
+        #[arg(long)]
+        sbom: Option<String>,
+        /// Artifact digest, sha256:<hex> (vetted and enterprise apps need one).
+        #[arg(long)]
+        digest: Option<String>,
+    },
+    /// Policy as code: run the policies' own tests.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
     },
     /// Create a new catalog repository with the default policies, templates and demo catalog.
     Init {
@@ -80,6 +94,39 @@ enum Command {
         #[arg(long, value_name = "N")]
         sample: Option<usize>,
     },
+}
+
+/// `BAZAAR_TODAY=YYYY-MM-DD` pins the date policies see (reproducible checks and tests).
+fn today() -> anyhow::Result<Option<chrono::NaiveDate>> {
+    match std::env::var("BAZAAR_TODAY") {
+        Ok(v) => Ok(Some(
+            chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
+                .map_err(|e| anyhow::anyhow!("BAZAAR_TODAY={v:?} is not a YYYY-MM-DD date: {e}"))?,
+        )),
+        Err(_) => Ok(None),
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum PolicyCommand {
+    /// Run every `test_` rule in policies/*.rego; exit 1 when one fails.
+    Test {
+        /// The catalog repository's root.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Test the policies of this revision instead of the working tree.
+        #[arg(long)]
+        rev: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum TestFormat {
+    Human,
+    Json,
 }
 
 fn parse_tier(s: &str) -> Result<Tier, String> {
@@ -131,7 +178,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             base,
             format,
         } => {
-            let checked = check(&CheckOptions { root, rev, base })?;
+            let checked = check(&CheckOptions {
+                root,
+                rev,
+                base,
+                today: today()?,
+            })?;
             let color = format == Format::Human
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none();
@@ -170,6 +222,63 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out(&(serde_json::to_string_pretty(&schema(kind))? + "\n"))?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Policy {
+            command: PolicyCommand::Test { root, rev, format },
+        } => {
+            let snap = crate::check::snapshot(&root, rev.as_deref())?;
+            let (set, outcomes) = crate::policy::run_tests(&snap)?;
+            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            let broken = !set.errors.is_empty();
+            if format == TestFormat::Json {
+                let v = serde_json::json!({
+                    "passed": outcomes.len() - failed,
+                    "failed": failed,
+                    "tests": outcomes,
+                    "errors": set.errors,
+                });
+                out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
+            } else {
+                let mut text = String::new();
+                if broken {
+                    let report = crate::diagnostics::Report {
+                        findings: set.errors.clone(),
+                        sources: set.sources.clone(),
+                        ..Default::default()
+                    };
+                    let rendered = render(&report, Format::Human, false);
+                    text.push_str(
+                        rendered
+                            .rsplit_once("\n\n")
+                            .map_or(rendered.as_str(), |(a, _)| a),
+                    );
+                    text.push('\n');
+                }
+                for o in outcomes.iter().filter(|o| !o.passed) {
+                    text.push_str(&format!(
+                        "FAIL - {}:{} - {}\n       {}\n",
+                        o.file,
+                        o.line,
+                        o.rule,
+                        o.error.as_deref().unwrap_or("")
+                    ));
+                }
+                if outcomes.is_empty() && !broken {
+                    text.push_str("no test_ rules found in policies/*.rego\n");
+                }
+                text.push_str(&format!(
+                    "{} tests, {} passed, {} failed\n",
+                    outcomes.len(),
+                    outcomes.len() - failed,
+                    failed
+                ));
+                out(&text)?;
+            }
+            Ok(if failed > 0 || broken || outcomes.is_empty() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
+        }
         Command::New {
             root,
             id,
@@ -178,6 +287,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tier,
             runtime,
             owner,
+            backup,
+            sbom,
+            digest,
         } => {
             let owner = owner
                 .or_else(|| std::env::var("USER").ok())
@@ -191,15 +303,45 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     tier,
                     runtime,
                     owner,
+                    backup,
+                    sbom,
+                    digest,
                 },
             )?;
             for p in &written {
                 eprintln!("wrote {}", p.display());
             }
-            eprintln!(
-                "next: fill in the summary and README, then run `bazaar check --root {}`",
-                root.display()
-            );
+            // Tell the contributor what is left, exactly as `check` will.
+            let manifest = written[0]
+                .strip_prefix(&root)
+                .unwrap_or(&written[0])
+                .to_string_lossy()
+                .replace('\\', "/");
+            let manifest = manifest.trim_start_matches("./").to_string();
+            let mut checked = check(&CheckOptions {
+                root: root.clone(),
+                rev: None,
+                base: None,
+                today: today()?,
+            })?;
+            checked
+                .report
+                .findings
+                .retain(|f| f.file() == Some(manifest.as_str()));
+            checked.report.notes.clear();
+            if checked.report.findings.is_empty() {
+                eprintln!(
+                    "{manifest} passes `bazaar check`; next: fill in the summary and README, then open a pull request"
+                );
+            } else {
+                eprint!(
+                    "{}",
+                    render(&checked.report, Format::Human, false)
+                        .rsplit_once("\n\n")
+                        .map_or("", |(a, _)| a)
+                );
+                eprintln!("\n{manifest} needs the fixes above before `bazaar check` passes");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Init { dir, sample } => {

@@ -39,6 +39,11 @@ impl Code {
         self.0
     }
 
+    /// The code of a table entry.
+    pub fn from_table(info: &'static CodeInfo) -> Code {
+        Code(info.code)
+    }
+
     /// Its entry in the table of codes.
     pub fn info(self) -> &'static CodeInfo {
         lookup(self.0).expect("every Code constant has a table entry")
@@ -125,6 +130,48 @@ codes! {
         "A path field names a file that is not in the app's folder.\n\nFix: add the file (committed, not ignored) or correct the path.";
     NOT_A_CATALOG = "BZ0213", Error, "not a catalog",
         "The tree has no bazaar.toml or no catalog/ folder.\n\nFix: run Bazaar from the catalog repository's root or pass --root; create a new catalog with `bazaar init DIR`.";
+    POLICY_DENY = "BZ0300", Error, "denied by policy",
+        "A policy in policies/*.rego denied the app (a `deny` rule without its own code).\n\nFix: do what the message says; `bazaar policy test` runs the policies' own tests, and the policy file names the rule.";
+    BACKUP_OWNER = "BZ0301", Error, "backup owner missing",
+        "Every app names a backup owner different from its owner, so it is not orphaned when one person leaves.\n\nFix: set owner.backup to another person's forge login.";
+    SUPPORT_CHANNEL = "BZ0302", Error, "support channel missing",
+        "Every app names a chat channel where users get help.\n\nFix: set support.channel = \"#your-channel\".";
+    SBOM_MISSING = "BZ0303", Error, "SBOM missing",
+        "Vetted and enterprise apps carry a software bill of materials (CycloneDX), so security can see what they are built from.\n\nFix: generate one (e.g. `syft . -o cyclonedx-json > sbom.cdx.json` or `cdxgen`), keep it beside app.toml and set security.sbom = \"sbom.cdx.json\", or point security.sbom at an https URL.";
+    DIGEST_MISSING = "BZ0304", Error, "artifact digest missing",
+        "Vetted and enterprise apps pin the exact artifact that was reviewed.\n\nFix: set security.artifact_digest = \"sha256:<hex>\" from your registry or `sha256sum`.";
+    ENTERPRISE_OPS = "BZ0305", Error, "enterprise operations incomplete",
+        "Enterprise (production) apps need an SLA, a runbook, an on-call schedule, a cost center and a monthly budget estimate.\n\nFix: fill in the [support] and [cost] fields named in the message.";
+    JUSTIFICATION = "BZ0306", Error, "access justification missing",
+        "Apps that handle pii or phi say why they need that data.\n\nFix: set data.justification to one or two sentences reviewers can judge.";
+    RESIDENCY = "BZ0307", Error, "data residency missing or not allowed",
+        "Apps that handle pii or phi list where the data is stored, from the regions allowed in bazaar.toml (governance.allowed_regions).\n\nFix: set data.residency to allowed regions, or ask the platform team to allow a new one.";
+    SCOPE_NOT_ALLOWED = "BZ0308", Error, "OAuth scope not allowed",
+        "OAuth scopes come from the allow-list in bazaar.toml (governance.allowed_scopes).\n\nFix: request only listed scopes, or ask the platform team to add the scope (a change to bazaar.toml needs the admin role).";
+    ENDPOINT_SHAPE = "BZ0309", Error, "endpoint outside the team's subdomain",
+        "Endpoints follow <app-folder>.<team subdomain>.<environment>.<apps domain>, so each team serves only from its own subdomain.\n\nFix: use the host shown in the message.";
+    DISCOVER_EXPIRY = "BZ0310", Error, "discover app expiry missing or too late",
+        "Discover (experimental) apps expire at most governance.discover_max_days (default 90) after their last review unless renewed.\n\nFix: set lifecycle.last_reviewed and lifecycle.expires within the limit, or promote the app to vetted.";
+    DEPRECATION = "BZ0311", Error, "deprecation incomplete",
+        "A deprecated app says why, names its replacement and when it will be retired, so users can move.\n\nFix: set lifecycle.deprecation_reason, lifecycle.replacement and lifecycle.retire_on.";
+    SBOM_INVALID = "BZ0312", Error, "SBOM is not CycloneDX",
+        "The SBOM kept beside the manifest must be CycloneDX JSON (bomFormat \"CycloneDX\", specVersion 1.x, components).\n\nFix: regenerate it with a CycloneDX tool (syft, cdxgen, cyclonedx-cli).";
+    SBOM_VULNERABLE = "BZ0313", Error, "SBOM lists a high or critical vulnerability",
+        "The SBOM reports a vulnerability rated high or critical. It blocks vetted and enterprise apps and warns for discover apps.\n\nFix: upgrade the affected component and regenerate the SBOM, or record the analysis (not affected) in the SBOM's vulnerability entry.";
+    COST_CENTER = "BZ0314", Error, "cost center not the team's",
+        "Apps charge one of their team's cost centers (team.toml cost_centers).\n\nFix: use one of the team's cost centers, or add it to team.toml.";
+    POLICY_ERROR = "BZ0390", Error, "policy could not be evaluated",
+        "A Rego policy has a syntax error, failed at run time, ran past the time limit or returned a value of the wrong shape. Until it is fixed nothing can pass, so a broken policy never lets a submission through.\n\nFix: correct the policy at the file and line shown; run `bazaar policy test` locally.";
+    UNKNOWN_ROLE = "BZ0391", Error, "policy requires an unknown role",
+        "required_roles named a role that policies/reviewers.toml does not define, so nobody could ever approve.\n\nFix: add the role to reviewers.toml or correct the policy.";
+    ROSTER = "BZ0392", Error, "invalid reviewer roster",
+        "policies/reviewers.toml maps roles to forge logins and @org/team entries under [roles].\n\nFix: correct the entry shown.";
+    ADMIN_REQUIRED = "BZ0393", Info, "governance change needs admin",
+        "The submission changes policies/, the roster, allowed_signers or bazaar.toml. Whatever else it changes, an admin must approve it.\n\nFix: nothing to fix; ask a catalog admin to review.";
+    POLICY_IMPACT = "BZ0394", Info, "impact of new policies",
+        "The submission changes the policies. Its own apps are judged by the base branch's policies; this note shows what the new policies would do to the whole catalog, for the admins who review it.\n\nFix: nothing to fix; read the numbers before approving.";
+    POLICY_WARN = "BZ0399", Warning, "policy warning",
+        "A policy `warn` rule: the submission passes, but the problem must be fixed before the deadline shown, after which the app is flagged maintenance-required.\n\nFix: do what the message says before the deadline.";
     README_TOO_LONG = "BZ0214", Warning, "README very long",
         "README.md is longer than the site renders in full (200,000 characters); the rest is cut on the app page.\n\nFix: move reference material to the app's own documentation and link it.";
 }

@@ -72,6 +72,9 @@ pub struct Finding {
     /// The app the finding is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub app: Option<String>,
+    /// For warnings: the day by which the problem must be fixed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<chrono::NaiveDate>,
 }
 
 impl Finding {
@@ -84,6 +87,7 @@ impl Finding {
             help: None,
             location: None,
             app: None,
+            deadline: None,
         }
     }
 
@@ -188,6 +192,8 @@ pub struct Report {
     pub apps_total: usize,
     /// Extra top-level fields of the JSON output (e.g. `changes` with `--base`).
     pub context: serde_json::Map<String, serde_json::Value>,
+    /// Lines shown to humans before the summary (risk, required approvals).
+    pub notes: Vec<String>,
 }
 
 impl Report {

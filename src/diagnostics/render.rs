@@ -82,6 +82,10 @@ fn human(report: &Report, color: bool) -> String {
         out.push_str(&renderer.render(&[group]));
         out.push_str("\n\n");
     }
+    for n in &report.notes {
+        out.push_str(n);
+        out.push('\n');
+    }
     out.push_str(&summary_line(report));
     out.push('\n');
     out

@@ -163,6 +163,12 @@ pub struct NewApp {
     pub runtime: Runtime,
     /// Owner's forge login.
     pub owner: String,
+    /// Backup owner's forge login.
+    pub backup: Option<String>,
+    /// SBOM path (in the app folder) or https URL, needed by vetted and enterprise apps.
+    pub sbom: Option<String>,
+    /// Artifact digest (`sha256:…`), needed by vetted and enterprise apps.
+    pub digest: Option<String>,
 }
 
 fn login_from(s: &str) -> String {
@@ -269,7 +275,7 @@ tier = "{tier}"   # {tiers}
 
 [owner]
 primary = {owner}
-# backup = "another-login"   # a second person who can act for the app
+{backup}
 
 [auth]
 type = "sso"   # {auths}
@@ -318,6 +324,10 @@ review_by = {review}
             .collect::<Vec<_>>()
             .join(" | "),
         owner = toml_str(&owner),
+        backup = match &args.backup {
+            Some(b) => format!("backup = {}   # a second person who can act for the app", toml_str(&login_from(b))),
+            None => "# backup = \"another-login\"   # a second person who can act for the app (policy requires one)".to_string(),
+        },
         channel = toml_str(&channel),
         today = today,
         review = days(180),
@@ -329,9 +339,24 @@ review_by = {review}
             config.governance.discover_max_days
         ));
     } else {
-        text.push_str(
-            "\n[security]\n# vetted and enterprise apps need both:\n# sbom = \"sbom.cdx.json\"          # CycloneDX SBOM beside this file, or an https URL\n# artifact_digest = \"sha256:…\"    # digest of the reviewed artifact\n",
-        );
+        text.push_str("\n[security]\n# vetted and enterprise apps need both\n");
+        match &args.sbom {
+            Some(v) => text.push_str(&format!(
+                "sbom = {}   # CycloneDX SBOM beside this file, or an https URL\n",
+                toml_str(v)
+            )),
+            None => text.push_str(
+                "# sbom = \"sbom.cdx.json\"   # CycloneDX SBOM beside this file, or an https URL\n",
+            ),
+        }
+        match &args.digest {
+            Some(v) => text.push_str(&format!(
+                "artifact_digest = {}   # digest of the reviewed artifact\n",
+                toml_str(v)
+            )),
+            None => text
+                .push_str("# artifact_digest = \"sha256:…\"   # digest of the reviewed artifact\n"),
+        }
     }
     let readme = format!(
         "# {}\n\nWhat the app does, who it is for and how to start using it.\n\n## Data\n\nWhat it reads and writes.\n\n## Getting help\n\nAsk in {channel}.\n",

@@ -3,5 +3,6 @@
 
 mod bad_input;
 mod check;
+mod policy;
 mod proptest_parser;
 mod support;

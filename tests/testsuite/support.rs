@@ -22,6 +22,7 @@ pub fn bazaar(args: &[&str]) -> Run {
     let out = Command::new(env!("CARGO_BIN_EXE_bazaar"))
         .args(args)
         .env("NO_COLOR", "1")
+        .env("BAZAAR_TODAY", TODAY)
         .output()
         .expect("run bazaar");
     Run {
@@ -53,6 +54,17 @@ pub fn codes(v: &serde_json::Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Codes of the blocking findings only.
+pub fn errors(v: &serde_json::Value) -> Vec<String> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] == "error")
         .map(|f| f["code"].as_str().unwrap().to_string())
         .collect()
 }
@@ -126,6 +138,9 @@ pub fn edit(path: &Path, from: &str, to: &str) {
     );
     std::fs::write(path, text.replacen(from, to, 1)).unwrap();
 }
+
+/// The day the tests pin as today (the demo catalog's dates are written relative to it).
+pub const TODAY: &str = "2026-11-25";
 
 /// The demo app used by most tests.
 pub const EXPENSE: &str = "catalog/finance/expense-tracker/app.toml";

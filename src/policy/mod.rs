@@ -1,0 +1,589 @@
+//! Policy as code: `policies/*.rego` evaluated in process with regorus. For each app the
+//! policies decide `deny` findings (block), `warn` findings (pass, with a deadline), the `risk`
+//! class and the `required_roles`. Policies are data in the catalog repository and, for a
+//! submission, always come from its base revision.
+
+mod input;
+mod tests;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use regorus::{Engine, Value};
+use serde::Serialize;
+
+use crate::catalog::{Catalog, Snapshot, SnapshotError};
+use crate::diagnostics::{Code, Finding, Severity, SourceFile, lookup};
+
+pub use input::{InputContext, app_input, catalog_data};
+pub use tests::{TestOutcome, run_tests};
+
+/// Where policies live.
+pub const POLICY_DIR: &str = "policies/";
+/// Largest policy or data file read.
+const MAX_POLICY_BYTES: usize = 1024 * 1024;
+/// Time one app's evaluation may take before the policy is declared broken.
+pub const EVAL_TIME_LIMIT: Duration = Duration::from_secs(2);
+
+/// The risk class of an app or submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Risk {
+    /// Read-only, public or internal data: auto-approved once checks pass.
+    #[default]
+    Low,
+    /// Write scopes, third parties, confidential data: security and product owner.
+    Medium,
+    /// PII/PHI or data leaving the company: adds legal and compliance.
+    High,
+}
+
+impl Risk {
+    /// The word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Risk::Low => "low",
+            Risk::Medium => "medium",
+            Risk::High => "high",
+        }
+    }
+}
+
+/// What the policies decided about one app.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AppVerdict {
+    /// The risk class.
+    pub risk: Risk,
+    /// Roles that must approve.
+    pub required_roles: BTreeSet<String>,
+    /// deny (error) and warn (warning) findings, and policy errors.
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+}
+
+/// Loaded, compiled policies of one revision.
+#[derive(Clone)]
+pub struct PolicySet {
+    engine: Engine,
+    /// Which of the decision rules the policies define.
+    rules: BTreeSet<&'static str>,
+    /// Problems loading the policies: when non-empty, nothing can pass.
+    pub errors: Vec<Finding>,
+    /// Sources of the policy files, for snippets.
+    pub sources: BTreeMap<String, SourceFile>,
+    /// Roles the roster defines (required roles must be among them).
+    pub known_roles: BTreeSet<String>,
+    /// How long a warning may stay unfixed (bazaar.toml's governance.warn_deadline_days).
+    pub grace: chrono::Duration,
+}
+
+const RULES: [&str; 4] = ["deny", "warn", "risk", "required_roles"];
+
+/// Splits a regorus error message into a location (from its `--> path:line:col` line, or a
+/// leading `path:line:col:`) and the message text without the source snippet.
+pub(crate) fn locate_error(
+    msg: &str,
+    sources: &BTreeMap<String, SourceFile>,
+) -> (Option<(String, usize, usize)>, String) {
+    let mut at = None;
+    for line in msg.lines() {
+        let l = line.trim().trim_start_matches("-->").trim();
+        let mut parts = l.rsplitn(3, ':');
+        if let (Some(c), Some(n), Some(path)) = (parts.next(), parts.next(), parts.next()) {
+            let path = path.trim();
+            if let (Ok(n), Ok(c)) = (
+                n.trim().parse::<usize>(),
+                c.split_whitespace().next().unwrap_or("").parse::<usize>(),
+            )
+                && sources.contains_key(path) {
+                    at = Some((path.to_string(), n, c));
+                    break;
+                }
+        }
+    }
+    let text: Vec<&str> = msg
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty()
+                && !l.starts_with("-->")
+                && !l.starts_with('|')
+                && !l
+                    .chars()
+                    .next()
+                    .is_some_and(|c| c.is_ascii_digit() && l.contains(" |"))
+        })
+        .collect();
+    let text = text.join(" ").replace("error: ", "");
+    (at, text)
+}
+
+/// A finding at a line and column of a policy file.
+pub(crate) fn policy_finding(
+    code: Code,
+    msg: String,
+    at: Option<(String, usize, usize)>,
+    sources: &BTreeMap<String, SourceFile>,
+) -> Finding {
+    let mut f = Finding::new(code, msg)
+        .help("fix the policy at this position; `bazaar policy test` runs the policies' tests");
+    if let Some((path, line, col)) = at
+        && let Some(src) = sources.get(&path) {
+            let start = src
+                .text
+                .lines()
+                .take(line.saturating_sub(1))
+                .map(|l| l.len() + 1)
+                .sum::<usize>()
+                + col.saturating_sub(1);
+            let end = src.text[start.min(src.text.len())..]
+                .find('\n')
+                .map_or(src.text.len(), |e| start + e);
+            f = f.at(src, start..end.max(start));
+        }
+    f
+}
+
+impl PolicySet {
+    /// Compiles the policies of a snapshot (`policies/*.rego`, without tests unless
+    /// `with_tests`), their data (`policies/*.json`, `policies/*.toml` as `data.<stem>`) and the
+    /// roster's role names. Problems are kept in `errors`, never panics.
+    pub fn load(snap: &Snapshot, with_tests: bool) -> Result<PolicySet, SnapshotError> {
+        let mut engine = Engine::new();
+        engine.set_rego_v0(false);
+        engine.set_strict_builtin_errors(true);
+        engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit: EVAL_TIME_LIMIT,
+            check_interval: NonZeroU32::new(64).expect("non-zero"),
+        });
+        let mut set = PolicySet {
+            engine,
+            rules: BTreeSet::new(),
+            errors: Vec::new(),
+            sources: BTreeMap::new(),
+            known_roles: BTreeSet::new(),
+            grace: chrono::Duration::days(30),
+        };
+        let files: Vec<&String> = snap
+            .entries
+            .keys()
+            .filter(|p| p.starts_with(POLICY_DIR) && !p[POLICY_DIR.len()..].contains('/'))
+            .collect();
+        for path in files {
+            let is_rego = path.ends_with(".rego");
+            let is_test = path.ends_with("_test.rego");
+            let is_data = path.ends_with(".json")
+                || (path.ends_with(".toml") && path != crate::review::ROSTER_PATH);
+            if !(is_rego && (with_tests || !is_test))
+                && !is_data
+                && path != crate::review::ROSTER_PATH
+            {
+                continue;
+            }
+            if !snap.is_file(path) {
+                continue; // links and the like are reported by the catalog's layout check
+            }
+            let bytes = match snap.read(path, MAX_POLICY_BYTES)? {
+                Ok(b) => b,
+                Err(size) => {
+                    set.errors
+                        .push(crate::manifest::too_large(path, size, MAX_POLICY_BYTES));
+                    continue;
+                }
+            };
+            let file = match crate::manifest::decode(path, &bytes, MAX_POLICY_BYTES) {
+                Ok(f) => f,
+                Err(f) => {
+                    set.errors.push(*f);
+                    continue;
+                }
+            };
+            set.sources.insert(path.clone(), file.clone());
+            if path == crate::review::ROSTER_PATH {
+                match crate::review::Roster::parse(&file) {
+                    Ok(r) => set.known_roles = r.role_names(),
+                    Err(fs) => set.errors.extend(fs),
+                }
+            } else if is_rego {
+                if let Err(e) = set.engine.add_policy(path.clone(), file.text.to_string()) {
+                    let (at, msg) = locate_error(&e.to_string(), &set.sources);
+                    set.errors.push(policy_finding(
+                        Code::POLICY_ERROR,
+                        format!("policy {path} does not compile: {msg}"),
+                        at,
+                        &set.sources,
+                    ));
+                    continue;
+                }
+                for rule in RULES {
+                    if file.text.lines().any(|l| {
+                        l.starts_with(rule) && l[rule.len()..].starts_with([' ', ':', '=', '['])
+                    }) {
+                        set.rules.insert(rule);
+                    }
+                }
+            } else {
+                let stem = path[POLICY_DIR.len()..]
+                    .rsplit_once('.')
+                    .map_or("", |(s, _)| s)
+                    .to_string();
+                if stem == "catalog" {
+                    set.errors.push(
+                        Finding::new(
+                            Code::POLICY_ERROR,
+                            format!("{path}: data.catalog is reserved for Bazaar's catalog facts"),
+                        )
+                        .help("rename the data file")
+                        .in_file(&file),
+                    );
+                    continue;
+                }
+                let value: Result<serde_json::Value, String> = if path.ends_with(".json") {
+                    serde_json::from_str(&file.text).map_err(|e| e.to_string())
+                } else {
+                    toml::from_str::<toml::Table>(&file.text)
+                        .map_err(|e| e.to_string())
+                        .and_then(|t| serde_json::to_value(t).map_err(|e| e.to_string()))
+                };
+                match value {
+                    Ok(v) => {
+                        let mut obj = serde_json::Map::new();
+                        obj.insert(stem, v);
+                        if let Err(e) = set
+                            .engine
+                            .add_data(Value::from(serde_json::Value::Object(obj)))
+                        {
+                            set.errors.push(
+                                Finding::new(Code::POLICY_ERROR, format!("{path}: {e}"))
+                                    .in_file(&file),
+                            );
+                        }
+                    }
+                    Err(e) => set.errors.push(
+                        Finding::new(Code::POLICY_ERROR, format!("{path} is not valid data: {e}"))
+                            .in_file(&file),
+                    ),
+                }
+            }
+        }
+        if set.known_roles.is_empty()
+            && set
+                .errors
+                .iter()
+                .all(|f| f.file() != Some(crate::review::ROSTER_PATH))
+        {
+            set.errors.push(
+                Finding::new(
+                    Code::ROSTER,
+                    format!("{} is missing", crate::review::ROSTER_PATH),
+                )
+                .help("add the roster: [roles] security = [\"login\"], admin = [\"login\"], …")
+                .in_file(&SourceFile::new(crate::review::ROSTER_PATH, "")),
+            );
+        }
+        Ok(set)
+    }
+
+    /// Adds the catalog-wide facts (`data.catalog`) the rules may read.
+    pub fn set_catalog(&mut self, catalog: &Catalog) {
+        if let Err(e) = self.engine.add_data(Value::from(catalog_data(catalog))) {
+            self.errors.push(Finding::new(
+                Code::POLICY_ERROR,
+                format!("cannot add catalog facts: {e}"),
+            ));
+        }
+    }
+
+    /// True when the policies loaded without errors.
+    pub fn is_ok(&self) -> bool {
+        self.errors.is_empty()
+    }
+
+    /// Evaluates the decision rules for one app input. `manifest` locates findings that name a
+    /// field; `deadline` is the default deadline for warnings.
+    pub fn evaluate(
+        &mut self,
+        input: serde_json::Value,
+        manifest: Option<(&SourceFile, &crate::manifest::Spans)>,
+        app_id: &str,
+        deadline: chrono::NaiveDate,
+    ) -> AppVerdict {
+        let mut verdict = AppVerdict::default();
+        self.engine.set_input(Value::from(input));
+        let sources = self.sources.clone();
+        let fail = |v: &mut AppVerdict, msg: String| {
+            let (at, msg) = locate_error(&msg, &sources);
+            v.findings
+                .push(policy_finding(Code::POLICY_ERROR, msg, at, &sources).for_app(app_id));
+            // a policy that fails can never let an app through
+            v.risk = Risk::High;
+        };
+        for (rule, severity) in [("deny", Severity::Error), ("warn", Severity::Warning)] {
+            if !self.rules.contains(rule) {
+                continue;
+            }
+            match self.engine.eval_rule(format!("data.bazaar.{rule}")) {
+                Ok(Value::Undefined) => {}
+                Ok(v) => {
+                    match findings_of(rule, &v, severity, manifest, app_id, deadline, self.grace) {
+                        Ok(fs) => verdict.findings.extend(fs),
+                        Err(msg) => fail(&mut verdict, msg),
+                    }
+                }
+                Err(e) => fail(
+                    &mut verdict,
+                    format!("policy rule `{rule}` failed for {app_id}: {e}"),
+                ),
+            }
+        }
+        if self.rules.contains("risk") {
+            match self.engine.eval_rule("data.bazaar.risk".into()) {
+                Ok(Value::Undefined) => {}
+                Ok(v) => match v.as_string().ok().map(|s| s.to_string()).as_deref() {
+                    Some("low") => verdict.risk = verdict.risk.max(Risk::Low),
+                    Some("medium") => verdict.risk = verdict.risk.max(Risk::Medium),
+                    Some("high") => verdict.risk = Risk::High,
+                    _ => fail(
+                        &mut verdict,
+                        format!(
+                            "policy rule `risk` returned {} for {app_id}; it must be \"low\", \"medium\" or \"high\"",
+                            short(&v)
+                        ),
+                    ),
+                },
+                Err(e) => fail(
+                    &mut verdict,
+                    format!("policy rule `risk` failed for {app_id}: {e}"),
+                ),
+            }
+        }
+        if self.rules.contains("required_roles") {
+            match self.engine.eval_rule("data.bazaar.required_roles".into()) {
+                Ok(Value::Undefined) => {}
+                Ok(v) => {
+                    let items: Option<Vec<Value>> = v
+                        .as_set()
+                        .ok()
+                        .map(|s| s.iter().cloned().collect())
+                        .or_else(|| v.as_array().ok().map(|a| a.to_vec()));
+                    match items {
+                        Some(items) => {
+                            for item in items {
+                                match item.as_string() {
+                                    Ok(role) if self.known_roles.contains(role.as_ref()) => {
+                                        verdict.required_roles.insert(role.to_string());
+                                    }
+                                    Ok(role) => {
+                                        let known: Vec<&str> =
+                                            self.known_roles.iter().map(String::as_str).collect();
+                                        verdict.findings.push(
+                                            Finding::new(Code::UNKNOWN_ROLE, format!("policies require role {role:?} for {app_id}, which {} does not define", crate::review::ROSTER_PATH))
+                                                .help(format!("known roles: {}; add the role to the roster or correct the policy", known.join(", ")))
+                                                .for_app(app_id),
+                                        );
+                                    }
+                                    Err(_) => fail(
+                                        &mut verdict,
+                                        format!(
+                                            "policy rule `required_roles` holds {} for {app_id}; it must hold role names",
+                                            short(&item)
+                                        ),
+                                    ),
+                                }
+                            }
+                        }
+                        None => fail(
+                            &mut verdict,
+                            format!(
+                                "policy rule `required_roles` returned {} for {app_id}; it must be a set of role names",
+                                short(&v)
+                            ),
+                        ),
+                    }
+                }
+                Err(e) => fail(
+                    &mut verdict,
+                    format!("policy rule `required_roles` failed for {app_id}: {e}"),
+                ),
+            }
+        }
+        verdict
+    }
+}
+
+fn short(v: &Value) -> String {
+    let s = v.to_json_str().unwrap_or_else(|_| format!("{v:?}"));
+    let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    if s.chars().count() > 80 {
+        format!("{}…", s.chars().take(80).collect::<String>())
+    } else {
+        s
+    }
+}
+
+/// Turns a `deny`/`warn` value into findings. A warning's deadline is the element's own
+/// `deadline`, or `since` plus the grace period, or the default (last review plus the grace).
+#[allow(clippy::too_many_arguments)]
+fn findings_of(
+    rule: &str,
+    v: &Value,
+    severity: Severity,
+    manifest: Option<(&SourceFile, &crate::manifest::Spans)>,
+    app_id: &str,
+    deadline: chrono::NaiveDate,
+    grace: chrono::Duration,
+) -> Result<Vec<Finding>, String> {
+    let items: Vec<Value> = match (v.as_set(), v.as_array()) {
+        (Ok(s), _) => s.iter().cloned().collect(),
+        (_, Ok(a)) => a.to_vec(),
+        _ => {
+            return Err(format!(
+                "policy rule `{rule}` returned {} for {app_id}; it must be a set of messages or {{msg, field, code}} objects",
+                short(v)
+            ));
+        }
+    };
+    let mut out = Vec::new();
+    for item in items {
+        let (msg, field, code, own_deadline) = if let Ok(s) = item.as_string() {
+            (s.to_string(), None, None, None)
+        } else if let Ok(obj) = item.as_object() {
+            let get = |k: &str| {
+                obj.get(&Value::from(k))
+                    .and_then(|v| v.as_string().ok())
+                    .map(|s| s.to_string())
+            };
+            let Some(msg) = get("msg") else {
+                return Err(format!(
+                    "policy rule `{rule}` produced {} for {app_id}, which has no string \"msg\"",
+                    short(&item)
+                ));
+            };
+            let deadline = get("deadline").or_else(|| get("since").map(|s| format!("since:{s}")));
+            (msg, get("field"), get("code"), deadline)
+        } else {
+            return Err(format!(
+                "policy rule `{rule}` produced {} for {app_id}; each element must be a message or an object with \"msg\"",
+                short(&item)
+            ));
+        };
+        let default_code = if severity == Severity::Error {
+            Code::POLICY_DENY
+        } else {
+            Code::POLICY_WARN
+        };
+        let code = match code.as_deref().map(lookup) {
+            None => default_code,
+            Some(Some(info)) if info.code.starts_with("BZ03") => Code::from_table(info),
+            Some(_) => {
+                return Err(format!(
+                    "policy rule `{rule}` used code {:?} for {app_id}; use a BZ03xx code from `bazaar explain` or none",
+                    code.unwrap_or_default()
+                ));
+            }
+        };
+        let mut f = Finding::new(code, msg).severity(severity).for_app(app_id);
+        if severity == Severity::Warning {
+            let date = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
+            let due = match own_deadline.as_deref() {
+                Some(d) if d.starts_with("since:") => date(&d[6..]).map(|s| s + grace),
+                Some(d) => date(d),
+                None => None,
+            }
+            .unwrap_or(deadline);
+            f.deadline = Some(due);
+            f.help = Some(format!(
+                "fix by {due}; after that the app is flagged maintenance-required"
+            ));
+        }
+        if let Some((file, spans)) = manifest {
+            f = match field.as_deref().and_then(|p| spans.get(p)) {
+                Some(span) => f.at(file, span),
+                None => f.in_file(file),
+            };
+        }
+        out.push(f);
+    }
+    Ok(out)
+}
+
+/// The SBOM document of an app kept in its folder, as policies see it (`input.sbom`).
+pub fn sbom_input(snap: &Snapshot, entry: &crate::catalog::AppEntry) -> serde_json::Value {
+    let Some(rel) = entry.app.security.as_ref().and_then(|s| s.sbom_path()) else {
+        return serde_json::Value::Null;
+    };
+    let path = format!("{}/{rel}", entry.dir);
+    if !snap.is_file(&path) {
+        return serde_json::Value::Null;
+    }
+    match snap.read(&path, crate::catalog::MAX_SBOM_BYTES) {
+        Ok(Ok(bytes)) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(doc) => serde_json::json!({ "path": path, "parsed": true, "document": doc }),
+            Err(e) => serde_json::json!({ "path": path, "parsed": false, "error": e.to_string() }),
+        },
+        Ok(Err(size)) => {
+            serde_json::json!({ "path": path, "parsed": false, "error": format!("{size} bytes is over the {} byte limit", crate::catalog::MAX_SBOM_BYTES) })
+        }
+        Err(e) => serde_json::json!({ "path": path, "parsed": false, "error": e.to_string() }),
+    }
+}
+
+/// Evaluates the policies for the given apps in parallel (one engine per thread). `base_apps`
+/// gives each app's version on the base revision, by folder.
+pub fn evaluate_apps(
+    set: &PolicySet,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    dirs: &[&str],
+    base_apps: &BTreeMap<String, crate::manifest::App>,
+    ctx: &InputContext,
+) -> Vec<(String, AppVerdict)> {
+    use rayon::prelude::*;
+    let deadline_days = ctx.config["governance"]["warn_deadline_days"]
+        .as_i64()
+        .unwrap_or(30);
+    let mut set = set.clone();
+    set.grace = chrono::Duration::days(deadline_days);
+    let set = &set;
+    // After one app's evaluation fails (error, time limit), the policy is broken for all: stop
+    // instead of paying the time limit once per app.
+    let broken = std::sync::atomic::AtomicBool::new(false);
+    dirs.par_iter()
+        .filter_map(|d| catalog.app_in(d))
+        .map_init(
+            || set.clone(),
+            |set, entry| {
+                if broken.load(std::sync::atomic::Ordering::Relaxed) {
+                    return None;
+                }
+                let team = catalog.teams.get(crate::catalog::team_of(&entry.dir));
+                let input = app_input(
+                    entry,
+                    team,
+                    base_apps.get(&entry.dir),
+                    sbom_input(snap, entry),
+                    ctx,
+                );
+                let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
+                let deadline = anchor + chrono::Duration::days(deadline_days);
+                let manifest = catalog.sources.get(&entry.manifest_path());
+                let verdict = set.evaluate(
+                    input,
+                    manifest.map(|m| (m, &entry.app.spans)),
+                    &entry.app.id,
+                    deadline,
+                );
+                if verdict
+                    .findings
+                    .iter()
+                    .any(|f| f.code == Code::POLICY_ERROR)
+                {
+                    broken.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                Some((entry.dir.clone(), verdict))
+            },
+        )
+        .flatten()
+        .collect()
+}
