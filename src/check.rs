@@ -115,6 +115,7 @@ fn parse_manifest<T>(
 
 /// Runs a check.
 pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
+    let started = std::time::Instant::now();
     let today = opts
         .today
         .unwrap_or_else(|| chrono::Local::now().date_naive());
@@ -153,6 +154,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
         Some(s) => s.iter().map(String::as_str).collect(),
         None => catalog.apps.iter().map(|a| a.dir.as_str()).collect(),
     };
+    let loaded = started.elapsed();
     let mut verdict = Verdict::default();
     let mut policy_findings: Vec<(Finding, Vec<String>)> = Vec::new();
     if policies.is_ok() {
@@ -186,6 +188,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
         }
     }
     verdict.apps.sort_by(|a, b| a.dir.cmp(&b.dir));
+    let evaluated = started.elapsed() - loaded;
 
     let changed: Option<BTreeSet<String>> = diff.as_ref().map(|d| {
         d.paths
@@ -245,9 +248,9 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
                 .sources
                 .get(file)
                 .or_else(|| policies.sources.get(file))
-            {
-                report.sources.insert(file.to_string(), src.clone());
-            }
+        {
+            report.sources.insert(file.to_string(), src.clone());
+        }
     }
     report.context.insert("risk".into(), json!(verdict.risk));
     report
@@ -261,6 +264,11 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
         );
     }
     report.notes = verdict_notes(&verdict, diff.is_some());
+    let ms = |d: std::time::Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
+    report.context.insert(
+        "timings_ms".into(),
+        json!({ "load": ms(loaded), "policy": ms(evaluated), "total": ms(started.elapsed()) }),
+    );
     Ok(Checked {
         report,
         catalog,

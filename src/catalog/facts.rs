@@ -69,7 +69,7 @@ struct Line {
     facts: AppFacts,
 }
 
-/// Facts by blob id, kept in the repository's Git folder (`bazaar/facts-<version>.jsonl`).
+/// Facts by blob id, kept in the repository's Git folder (`.git/bazaar/facts-<version>.jsonl`).
 /// Blob ids name content, so an entry can never be stale; the file name carries Bazaar's version
 /// because the parsing rules may change between versions. Unreadable lines are ignored.
 #[derive(Debug, Default)]
@@ -83,11 +83,9 @@ pub struct FactsCache {
 const MAX_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl FactsCache {
-    /// Opens (or starts) the cache of a Git folder.
-    pub fn open(git_dir: &Path) -> FactsCache {
-        let path = git_dir
-            .join("bazaar")
-            .join(format!("facts-{}.jsonl", env!("CARGO_PKG_VERSION")));
+    /// Opens (or starts) the cache in Bazaar's cache folder (`.git/bazaar/`).
+    pub fn open(dir: &Path) -> FactsCache {
+        let path = dir.join(format!("facts-{}.jsonl", env!("CARGO_PKG_VERSION")));
         let mut map = HashMap::new();
         if let Ok(text) = std::fs::read_to_string(&path) {
             for line in text.lines() {

@@ -85,7 +85,7 @@ impl Catalog {
         let layout = checks::layout(snap);
         cat.findings.extend(layout.findings);
         let mut cache = match (scope, snap.git_dir()) {
-            (Some(_), Some(dir)) => Some(FactsCache::open(dir)),
+            (Some(_), Some(_)) => snap.cache_dir().map(|d| FactsCache::open(&d)),
             _ => None,
         };
 

@@ -301,6 +301,18 @@ impl Snapshot {
         }
     }
 
+    /// Where Bazaar keeps its caches for this snapshot: `bazaar/` in the repository's Git folder
+    /// (for a working tree, when it is a Git work tree with a `.git` folder).
+    pub fn cache_dir(&self) -> Option<PathBuf> {
+        match &self.source {
+            Source::Git(repo) => Some(repo.git_dir().join("bazaar")),
+            Source::Dir(root) => {
+                let git = root.join(".git");
+                git.is_dir().then(|| git.join("bazaar"))
+            }
+        }
+    }
+
     /// True when the path is a regular file of the snapshot.
     pub fn is_file(&self, path: &str) -> bool {
         self.entries.get(path).is_some_and(|e| e.kind == Kind::File)

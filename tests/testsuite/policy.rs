@@ -436,3 +436,54 @@ fn an_unknown_role_is_named() {
         "{f:#}"
     );
 }
+
+/// The opt-in VM (BAZAAR_POLICY_ENGINE=vm) must agree with the default interpreter wherever no
+/// rule errors; where a rule errors, only the interpreter reports it (see the runtime error test).
+#[test]
+fn the_bytecode_vm_and_the_interpreter_decide_the_same() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("sample");
+    assert_eq!(
+        bazaar(&["init", "--sample", "400", dir.to_str().unwrap()]).code,
+        0
+    );
+    // a few findings of every kind: break some apps on purpose
+    for (i, e) in std::fs::read_dir(dir.join("catalog/finance"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.path().is_dir())
+        .take(6)
+        .enumerate()
+    {
+        let p = e.path().join("app.toml");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let text = match i {
+            0 => text.replace("[\"docs:read\"", "[\"docs:read\", \"root:all\""),
+            1 => text.replace("backup = ", "# backup = "),
+            2 => text.replace(".prod.apps.acme.internal", ".prod.apps.evil.example"),
+            3 => text.replace("status = \"active\"", "status = \"deprecated\""),
+            4 => text.replace("classification = \"", "classification = \"pii\"\n# was \""),
+            _ => text.replace("channel = ", "# channel = "),
+        };
+        std::fs::write(&p, text).unwrap();
+    }
+    let run = |engine: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_bazaar"))
+            .args(["check", "--root", dir.to_str().unwrap(), "--format", "json"])
+            .env("BAZAAR_TODAY", TODAY)
+            .env("BAZAAR_POLICY_ENGINE", engine)
+            .output()
+            .unwrap();
+        let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        v.as_object_mut().unwrap().remove("timings_ms");
+        v
+    };
+    // no cache: the working tree of a fresh repo has .git, so clear it between runs
+    let vm = run("vm");
+    let _ = std::fs::remove_dir_all(dir.join(".git/bazaar"));
+    let interp = run("interpreter");
+    let _ = std::fs::remove_dir_all(dir.join(".git/bazaar"));
+    assert_eq!(run("default"), interp, "the interpreter is the default");
+    assert!(vm["summary"]["errors"].as_u64().unwrap() >= 6, "{vm:#}");
+    assert_eq!(vm, interp);
+}
