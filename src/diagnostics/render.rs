@@ -173,6 +173,13 @@ fn github(report: &Report) -> String {
             escape_data(&msg)
         ));
     }
+    // risk and required approvals, as notices on the run
+    for n in &report.notes {
+        out.push_str(&format!(
+            "::notice title=Bazaar verdict::{}\n",
+            escape_data(n)
+        ));
+    }
     out
 }
 
@@ -248,6 +255,10 @@ fn sarif(report: &Report) -> serde_json::Value {
             }},
             "originalUriBaseIds": { "%SRCROOT%": { "description": { "text": "The catalog repository root." } } },
             "results": results,
+            "properties": report.context.iter()
+                .filter(|(k, _)| ["risk", "required_roles", "apps"].contains(&k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<serde_json::Map<_, _>>(),
         }]
     })
 }

@@ -179,6 +179,22 @@ fn json_carries_risk_and_required_roles_for_a_submission() {
         "{}",
         r.stdout
     );
+    // and the GitHub and SARIF formats
+    let root = p.to_str().unwrap();
+    let gh = bazaar(&[
+        "check", "--root", root, "--base", "main", "--rev", "HEAD", "--format", "github",
+    ]);
+    assert!(
+        gh.stdout
+            .contains("::notice title=Bazaar verdict::submission: risk high"),
+        "{}",
+        gh.stdout
+    );
+    let sarif = bazaar(&[
+        "check", "--root", root, "--base", "main", "--rev", "HEAD", "--format", "sarif",
+    ]);
+    let sv: serde_json::Value = serde_json::from_str(&sarif.stdout).unwrap();
+    assert_eq!(sv["runs"][0]["properties"]["risk"], "high");
 }
 
 #[test]
