@@ -85,7 +85,7 @@ impl Catalog {
         let layout = checks::layout(snap);
         cat.findings.extend(layout.findings);
         let mut cache = match (scope, snap.git_dir()) {
-            (Some(_), Some(_)) => snap.cache_dir().map(|d| FactsCache::open(&d)),
+            (Some(_), Some(_)) => snap.cache_dir().map(|d| FactsCache::open(&d, "facts")),
             _ => None,
         };
 

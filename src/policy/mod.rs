@@ -684,7 +684,7 @@ pub fn evaluate_apps(
     let fingerprint = set.fingerprint(catalog);
     let mut cache = snap
         .cache_dir()
-        .map(|d| cache::VerdictCache::open(&d))
+        .map(|d| cache::VerdictCache::open(&d, "verdicts"))
         .unwrap_or_default();
     // After one app's evaluation fails (error, time limit), the policy is broken for all: stop
     // instead of paying the time limit once per app.
@@ -711,7 +711,8 @@ pub fn evaluate_apps(
                     ctx,
                 );
                 let key = cache::key(fingerprint, &input);
-                let (raw, fresh) = match cache.get(&key) {
+                let (raw, fresh) = match cache.get(&key).and_then(|j| Value::from_json_str(j).ok())
+                {
                     Some(v) => (Ok(v), None),
                     None => {
                         let raw = set.eval_fast(vm.as_mut(), input);
