@@ -40,9 +40,10 @@ impl<V: Serialize + DeserializeOwned> DiskCache<V> {
         if let Ok(text) = std::fs::read_to_string(&path) {
             for line in text.lines() {
                 if let Some((k, v)) = line.split_once('\t')
-                    && let Ok(v) = serde_json::from_str(v) {
-                        map.insert(k.to_string(), v);
-                    }
+                    && let Ok(v) = serde_json::from_str(v)
+                {
+                    map.insert(k.to_string(), v);
+                }
             }
         }
         DiskCache {

@@ -13,3 +13,4 @@ pub mod manifest;
 pub mod policy;
 pub mod review;
 pub mod scaffold;
+pub mod signing;

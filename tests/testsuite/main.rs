@@ -5,4 +5,5 @@ mod bad_input;
 mod check;
 mod policy;
 mod proptest_parser;
+mod signing;
 mod support;

@@ -1,5 +1,8 @@
 //! Git access. Reads (trees, blobs, revisions) go through gix, straight from the object
-//! database without a checkout.
+//! database without a checkout; writes (signed commits, branch moves with a compare-and-swap)
+//! go through git2, in [`write`].
+
+pub mod write;
 
 use std::collections::BTreeMap;
 use std::path::Path;
