@@ -10,6 +10,7 @@ pub mod cli;
 pub mod diagnostics;
 pub mod git;
 pub mod manifest;
+pub mod merge;
 pub mod policy;
 pub mod review;
 pub mod scaffold;

@@ -86,6 +86,36 @@ enum Command {
         #[command(subcommand)]
         command: PolicyCommand,
     },
+    /// Merge a submission with a commit signed by Bazaar's key that records its approvals.
+    Merge {
+        /// The catalog repository.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The branch to merge into.
+        #[arg(long)]
+        base: String,
+        /// The submission's head (branch or commit).
+        #[arg(long)]
+        head: String,
+        /// Bazaar's private SSH key (ed25519, mode 600).
+        #[arg(long)]
+        key: PathBuf,
+        /// An approval, LOGIN:ROLE:REVIEW_ID[@HEAD[@TIME]] (repeat for each).
+        #[arg(long = "approval", value_name = "LOGIN:ROLE:REVIEW_ID")]
+        approvals: Vec<String>,
+        /// The submission's author (forge login): they cannot approve it.
+        #[arg(long)]
+        author: Option<String>,
+        /// The submission's URL.
+        #[arg(long)]
+        submission: Option<String>,
+        /// When the submission was opened (RFC 3339).
+        #[arg(long)]
+        opened: Option<String>,
+        /// Push the base branch to this remote (refused if the remote branch moved).
+        #[arg(long)]
+        push: Option<String>,
+    },
     /// Create a new catalog repository with the default policies, templates and demo catalog.
     Init {
         /// Folder to create (must not exist or be empty).
@@ -343,6 +373,68 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 eprintln!("\n{manifest} needs the fixes above before `bazaar check` passes");
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Merge {
+            root,
+            base,
+            head,
+            key,
+            approvals,
+            author,
+            submission,
+            opened,
+            push,
+        } => {
+            let opened = match opened {
+                Some(o) => Some(
+                    chrono::DateTime::parse_from_rfc3339(&o)
+                        .map_err(|e| {
+                            anyhow::anyhow!("--opened {o:?} is not an RFC 3339 time: {e}")
+                        })?
+                        .with_timezone(&chrono::Utc),
+                ),
+                None => None,
+            };
+            let opts = crate::merge::MergeOptions {
+                root,
+                base,
+                head,
+                key,
+                approvals,
+                author,
+                submission,
+                opened,
+                push,
+                today: today()?,
+            };
+            match crate::merge::merge(&opts) {
+                Ok(m) => {
+                    out(&format!(
+                        "merged {} into {} as {} (signed){}{}\n",
+                        opts.head,
+                        opts.base,
+                        m.commit,
+                        if m.pushed { ", pushed" } else { "" },
+                        if m.worktree_updated {
+                            ", working tree updated"
+                        } else {
+                            ""
+                        }
+                    ))?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(crate::merge::MergeError::Refused { reasons, checked }) => {
+                    if let Some(c) = checked {
+                        eprint!("{}", render(&c.report, Format::Human, false));
+                    }
+                    eprintln!("merge refused:");
+                    for r in reasons {
+                        eprintln!("  - {r}");
+                    }
+                    Ok(ExitCode::from(1))
+                }
+                Err(e) => Err(e.into()),
+            }
         }
         Command::Init { dir, sample } => {
             let progress = |msg: &str| eprintln!("{msg}");

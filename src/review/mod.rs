@@ -1,7 +1,13 @@
 //! Reviewer roles: the roster (`policies/reviewers.toml`) that maps roles to forge users and
 //! teams. Always read from the base revision of a submission.
 
+mod approvals;
+mod trailers;
+
 use std::collections::{BTreeMap, BTreeSet};
+
+pub use approvals::{Approval, ApprovalProblem, Coverage, coverage};
+pub use trailers::MergeRecord;
 
 use serde::Deserialize;
 

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod check;
+mod merge;
 mod policy;
 mod proptest_parser;
 mod signing;

@@ -11,26 +11,6 @@ use crate::support::*;
 
 const EMAIL: &str = "bazaar@acme.example";
 
-/// A fresh ed25519 key made by stock ssh-keygen (which git also needs to verify SSH signatures;
-/// .ci/run installs it). Returns the private key path and the public key line.
-fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
-    let path = dir.join(name);
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&path)
-        .output()
-        .expect(
-            "ssh-keygen is required by the signing tests: install openssh-client (.ci/run does)",
-        );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
-    (path, public.trim().to_string())
-}
-
 struct Fixture {
     _tmp: tempfile::TempDir,
     repo: PathBuf,

@@ -1,0 +1,414 @@
+//! `bazaar merge`: check a submission's head against the base policies, verify that the
+//! approvals cover the roles those policies require, and record the merge as a commit signed by
+//! Bazaar's key whose trailers say who approved what. The daemon calls the same function.
+
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use git2::{BranchType, Oid, Repository};
+
+use crate::catalog::{AppChange, Snapshot};
+use crate::check::{CheckError, CheckOptions, Checked, check};
+use crate::git::write::{WriteError, move_branch, signed_commit};
+use crate::review::{Approval, MergeRecord, Roster, coverage};
+use crate::signing::{KeyError, Signer};
+
+/// What to merge.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOptions {
+    /// The catalog repository.
+    pub root: PathBuf,
+    /// The branch to merge into (e.g. `main`).
+    pub base: String,
+    /// The submission's head revision.
+    pub head: String,
+    /// Bazaar's private signing key.
+    pub key: PathBuf,
+    /// Approvals, `LOGIN:ROLE:REVIEW_ID[@HEAD[@TIME]]`.
+    pub approvals: Vec<String>,
+    /// The submission's author (forge login).
+    pub author: Option<String>,
+    /// The submission's URL.
+    pub submission: Option<String>,
+    /// When the submission was opened.
+    pub opened: Option<DateTime<Utc>>,
+    /// A remote to push the base branch to, with a lease on where it was.
+    pub push: Option<String>,
+    /// The day policies take as today.
+    pub today: Option<chrono::NaiveDate>,
+}
+
+/// Why a merge did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    /// The submission may not be merged as it is (exit 1): checks block, approvals are missing,
+    /// stale or invalid, the merge conflicts, or the working tree is dirty.
+    #[error("merge refused:\n{}", .reasons.iter().map(|r| format!("  - {r}")).collect::<Vec<_>>().join("\n"))]
+    Refused {
+        /// What is wrong, one line each, with what to do.
+        reasons: Vec<String>,
+        /// The check's findings when checks blocked.
+        checked: Option<Box<Checked>>,
+    },
+    /// The check could not run.
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    /// Writing failed (including a branch that moved: nothing was overwritten).
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// The key could not be used.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// Git failed.
+    #[error("git: {0}")]
+    Git(#[from] git2::Error),
+    /// Bad arguments.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+fn refused(reasons: Vec<String>) -> MergeError {
+    MergeError::Refused {
+        reasons,
+        checked: None,
+    }
+}
+
+/// The result of a merge.
+#[derive(Debug)]
+pub struct Merged {
+    /// The signed merge commit.
+    pub commit: String,
+    /// What it records.
+    pub record: MergeRecord,
+    /// True when the working tree was updated to the new tip.
+    pub worktree_updated: bool,
+    /// True when the branch was pushed.
+    pub pushed: bool,
+}
+
+/// Merges a submission.
+pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
+    let now = Utc::now();
+    let repo = Repository::open(&opts.root)?;
+    let branch = repo
+        .find_branch(&opts.base, BranchType::Local)
+        .map_err(|_| {
+            MergeError::Invalid(format!(
+                "there is no local branch {:?} in {}; pass the branch to merge into with --base",
+                opts.base,
+                opts.root.display()
+            ))
+        })?;
+    let base_tip = branch.get().peel_to_commit()?;
+    let head = repo
+        .revparse_single(&opts.head)
+        .and_then(|o| o.peel_to_commit())
+        .map_err(|e| {
+            MergeError::Invalid(format!(
+                "--head {:?} is not a commit: {}",
+                opts.head,
+                e.message()
+            ))
+        })?;
+    let (base_id, head_id) = (base_tip.id(), head.id());
+    if base_id == head_id || repo.graph_descendant_of(base_id, head_id)? {
+        return Err(refused(vec![format!(
+            "{} already contains {}; there is nothing to merge",
+            opts.base, opts.head
+        )]));
+    }
+    let signer = Signer::from_file(&opts.key)?;
+
+    // 1. checks, judged by the base's policies
+    let checked = check(&CheckOptions {
+        root: opts.root.clone(),
+        rev: Some(head_id.to_string()),
+        base: Some(base_id.to_string()),
+        today: opts.today,
+    })?;
+    if checked.report.blocks() {
+        let n = checked.report.count(crate::diagnostics::Severity::Error);
+        return Err(MergeError::Refused {
+            reasons: vec![format!(
+                "checks block the submission ({n} error{}); run `bazaar check --base {} --rev {}`",
+                if n == 1 { "" } else { "s" },
+                opts.base,
+                opts.head
+            )],
+            checked: Some(Box::new(checked)),
+        });
+    }
+
+    // 2. approvals, judged by the base's roster
+    let base_snap =
+        Snapshot::from_rev(&opts.root, &base_id.to_string()).map_err(CheckError::from)?;
+    let roster = match base_snap.read(crate::review::ROSTER_PATH, 1024 * 1024) {
+        Ok(Ok(bytes)) => {
+            let file = crate::manifest::decode(crate::review::ROSTER_PATH, &bytes, 1024 * 1024)
+                .map_err(|f| MergeError::Invalid(f.message.clone()))?;
+            Roster::parse(&file).map_err(|fs| {
+                MergeError::Invalid(
+                    fs.iter()
+                        .map(|f| f.message.clone())
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                )
+            })?
+        }
+        _ => {
+            return Err(MergeError::Invalid(format!(
+                "{} is missing on {}; nobody can approve",
+                crate::review::ROSTER_PATH,
+                opts.base
+            )));
+        }
+    };
+    let head_hex = head_id.to_string();
+    let approvals: Vec<Approval> = opts
+        .approvals
+        .iter()
+        .map(|s| Approval::parse(s, &head_hex, now))
+        .collect::<Result<_, _>>()
+        .map_err(MergeError::Invalid)?;
+    let cov = coverage(
+        &approvals,
+        &checked.verdict.required_roles,
+        &roster,
+        opts.author.as_deref(),
+        &head_hex,
+    );
+    if !cov.problems.is_empty() {
+        let mut reasons: Vec<String> = cov.problems.iter().map(ToString::to_string).collect();
+        let roles: Vec<&str> = checked
+            .verdict
+            .required_roles
+            .iter()
+            .map(String::as_str)
+            .collect();
+        reasons.push(format!(
+            "risk {} requires approvals in: {}",
+            checked.verdict.risk.as_str(),
+            if roles.is_empty() {
+                "no role".into()
+            } else {
+                roles.join(", ")
+            }
+        ));
+        return Err(refused(reasons));
+    }
+
+    // 3. the working tree, when the base branch is checked out
+    let follows = !repo.is_bare()
+        && repo
+            .head()
+            .ok()
+            .and_then(|h| h.name().ok().map(str::to_string))
+            .as_deref()
+            == Some(&format!("refs/heads/{}", opts.base));
+    if follows {
+        let mut so = git2::StatusOptions::new();
+        so.include_untracked(false).include_ignored(false);
+        let dirty: Vec<String> = repo
+            .statuses(Some(&mut so))?
+            .iter()
+            .filter_map(|s| s.path().ok().map(str::to_string))
+            .collect();
+        if !dirty.is_empty() {
+            return Err(refused(vec![format!(
+                "{} is checked out with uncommitted changes ({}); commit or stash them first",
+                opts.base,
+                dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+            )]));
+        }
+    }
+
+    // 4. the merge itself
+    let mut index = repo.merge_commits(&base_tip, &head, None)?;
+    if index.has_conflicts() {
+        let paths: Vec<String> = index
+            .conflicts()?
+            .filter_map(Result::ok)
+            .filter_map(|c| {
+                c.our
+                    .or(c.their)
+                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+            })
+            .collect();
+        return Err(refused(vec![format!(
+            "merging {} into {} conflicts in {}; rebase the submission on {} and push again",
+            opts.head,
+            opts.base,
+            paths.join(", "),
+            opts.base
+        )]));
+    }
+    let tree = index.write_tree_to(&repo)?;
+
+    let record = record(
+        opts,
+        &checked,
+        cov.by_role.into_values().collect(),
+        &head_hex,
+    );
+    let config = checked
+        .catalog
+        .config
+        .as_ref()
+        .and_then(|c| c.signing.clone());
+    let who = match &config {
+        Some(s) => git2::Signature::now(&s.name, &s.email)?,
+        None => repo.signature().map_err(|_| MergeError::Invalid("no committer identity: set [signing] name and email in bazaar.toml (or git's user.name and user.email)".into()))?,
+    };
+    let commit = signed_commit(
+        &repo,
+        tree,
+        &[base_id, head_id],
+        &who,
+        &who,
+        &record.message(),
+        &signer,
+    )?;
+
+    // 5. push first with a lease (the remote branch must still be where the local one was),
+    // then move the local branch with a compare-and-swap
+    let pushed = match &opts.push {
+        Some(remote) => {
+            push_with_lease(&repo, remote, &opts.base, base_id, commit)?;
+            true
+        }
+        None => false,
+    };
+    move_branch(&repo, &opts.base, commit, base_id, "bazaar merge")?;
+    if follows {
+        repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))?;
+    }
+    Ok(Merged {
+        commit: commit.to_string(),
+        record,
+        worktree_updated: follows,
+        pushed,
+    })
+}
+
+fn record(
+    opts: &MergeOptions,
+    checked: &Checked,
+    mut approvals: Vec<Approval>,
+    head: &str,
+) -> MergeRecord {
+    approvals.sort_by(|a, b| a.role.cmp(&b.role));
+    let id_of = |dir: &str| {
+        checked
+            .catalog
+            .app_in(dir)
+            .map(|a| a.app.id.clone())
+            .unwrap_or_else(|| dir.to_string())
+    };
+    let mut r = MergeRecord {
+        submission: opts.submission.clone(),
+        opened: opts.opened,
+        author: opts.author.clone(),
+        head: head.to_string(),
+        risk: checked.verdict.risk.as_str().to_string(),
+        approvals,
+        ..Default::default()
+    };
+    for c in checked.diff.iter().flat_map(|d| &d.apps) {
+        match c {
+            AppChange::Added { dir } => r.added.push(id_of(dir)),
+            AppChange::Changed { dir } => r.changed.push(id_of(dir)),
+            AppChange::Removed { dir } => r.removed.push(dir.clone()),
+            AppChange::Renamed { from, to } => r.renamed.push(format!("{from} -> {to}")),
+        }
+    }
+    let number = opts
+        .submission
+        .as_deref()
+        .and_then(|u| u.rsplit('/').next())
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let what: Vec<String> = r
+        .added
+        .iter()
+        .map(|i| format!("add {i}"))
+        .chain(r.changed.iter().map(|i| format!("update {i}")))
+        .chain(r.removed.iter().map(|d| format!("remove {d}")))
+        .chain(r.renamed.iter().map(|d| format!("move {d}")))
+        .collect();
+    let what = match what.len() {
+        0 => "catalog settings".to_string(),
+        1..=2 => what.join(", "),
+        n => format!("{} and {} more", what[..2].join(", "), n - 2),
+    };
+    r.subject = match number {
+        Some(n) => format!("Merge submission #{n}: {what}"),
+        None => format!("Merge {}: {what}", opts.head),
+    };
+    r
+}
+
+/// Pushes `new` to `branch` on `remote` only if the remote branch is still at `expected`; never
+/// forces. A remote that moved is reported and nothing is overwritten.
+fn push_with_lease(
+    repo: &Repository,
+    remote: &str,
+    branch: &str,
+    expected: Oid,
+    new: Oid,
+) -> Result<(), MergeError> {
+    let mut r = repo
+        .find_remote(remote)
+        .or_else(|_| repo.remote_anonymous(remote))?;
+    let refname = format!("refs/heads/{branch}");
+    r.connect(git2::Direction::Fetch)?;
+    let current = r
+        .list()?
+        .iter()
+        .find(|h| h.name() == refname)
+        .map(|h| h.oid());
+    r.disconnect()?;
+    if current != Some(expected) {
+        return Err(WriteError::Moved {
+            branch: format!("{remote}/{branch}"),
+            expected: expected.to_string(),
+            actual: current.map_or("nowhere".into(), |o| o.to_string()),
+        }
+        .into());
+    }
+    let mut rejected: Option<String> = None;
+    let mut cb = git2::RemoteCallbacks::new();
+    cb.push_update_reference(|_, status| {
+        if let Some(s) = status {
+            rejected = Some(s.to_string());
+        }
+        Ok(())
+    });
+    let mut po = git2::PushOptions::new();
+    po.remote_callbacks(cb);
+    // not forced (no leading +): the remote refuses anything but a fast-forward from `expected`
+    // push the new commit through a temporary ref, so the local branch moves only after the
+    // remote accepted it
+    let tmp = format!("refs/bazaar/push-{new}");
+    repo.reference(&tmp, new, true, "bazaar merge: push")?;
+    let pushed = r.push(&[format!("{tmp}:{refname}")], Some(&mut po));
+    drop(po);
+    if let Ok(mut t) = repo.find_reference(&tmp) {
+        let _ = t.delete();
+    }
+    match (pushed, rejected) {
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(why)) | (Err(_), Some(why)) => Err(WriteError::Moved {
+            branch: format!("{remote}/{branch}"),
+            expected: expected.to_string(),
+            actual: format!("unknown ({why})"),
+        }
+        .into()),
+        (Err(e), None) if e.code() == git2::ErrorCode::NotFastForward => Err(WriteError::Moved {
+            branch: format!("{remote}/{branch}"),
+            expected: expected.to_string(),
+            actual: "a newer commit".into(),
+        }
+        .into()),
+        (Err(e), None) => Err(e.into()),
+    }
+}

@@ -1,0 +1,347 @@
+//! `bazaar merge` on real repositories: signed merges stock git verifies, trailers git parses,
+//! and every refusal (checks, missing/stale/self approvals, conflicts, dirty tree, lost race).
+
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+const PSM: &str = "catalog/security/password-strength-meter/app.toml";
+
+struct Repo {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    key: PathBuf,
+    signers: PathBuf,
+}
+
+/// The demo catalog on main; a `submission` branch by jane-doe raising an app's data class
+/// (medium risk: security and product-owner must approve); main checked out again.
+fn repo() -> Repo {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("catalog");
+    std::fs::create_dir(&dir).unwrap();
+    for top in ["bazaar.toml", "catalog", "policies"] {
+        copy(&repo_root().join(top), &dir.join(top));
+    }
+    let (key, public) = keygen(tmp.path(), "bazaar_key");
+    let signers = tmp.path().join("allowed_signers");
+    std::fs::write(
+        &signers,
+        format!("bazaar@acme.example namespaces=\"git\" {public}\n"),
+    )
+    .unwrap();
+    git_init_commit(&dir);
+    git(&dir, &["checkout", "-q", "-b", "submission"]);
+    edit(
+        &dir.join(PSM),
+        "classification = \"public\"",
+        "classification = \"internal\"",
+    );
+    commit_all(&dir, "raise the data class");
+    git(&dir, &["checkout", "-q", "main"]);
+    Repo {
+        _tmp: tmp,
+        dir,
+        key,
+        signers,
+    }
+}
+
+fn merge(r: &Repo, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "merge",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--base",
+        "main",
+        "--head",
+        "submission",
+        "--key",
+        r.key.to_str().unwrap(),
+    ];
+    if !extra.contains(&"--author") {
+        args.extend(["--author", "jane-doe"]);
+    }
+    args.extend_from_slice(extra);
+    bazaar(&args)
+}
+
+fn tip(dir: &Path) -> String {
+    git(dir, &["rev-parse", "main"])
+}
+
+#[test]
+fn a_merge_is_signed_verified_by_git_and_records_its_approvals() {
+    let r = repo();
+    let head = git(&r.dir, &["rev-parse", "submission"]);
+    let out = merge(
+        &r,
+        &[
+            "--approval",
+            "alice:security:101",
+            "--approval",
+            "bob:product-owner:102",
+            "--submission",
+            "https://github.com/acme/app-catalog/pull/42",
+            "--opened",
+            "2026-11-20T09:00:00Z",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("working tree updated"),
+        "{}",
+        out.stdout
+    );
+    // two parents: main's old tip and the submission's head
+    let parents = git(&r.dir, &["rev-list", "--parents", "-n", "1", "main"]);
+    assert_eq!(parents.split_whitespace().count(), 3);
+    assert!(parents.ends_with(&head));
+    // stock git verifies the signature
+    let cfg = format!("gpg.ssh.allowedSignersFile={}", r.signers.display());
+    let v = std::process::Command::new("git")
+        .args(["-c", &cfg, "verify-commit", "main"])
+        .current_dir(&r.dir)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
+    assert!(
+        String::from_utf8_lossy(&v.stderr)
+            .contains("Good \"git\" signature for bazaar@acme.example")
+    );
+    // and parses the trailers
+    let trailers = git(
+        &r.dir,
+        &["log", "-1", "--format=%(trailers:only,unfold)", "main"],
+    );
+    assert!(
+        trailers.contains(&format!(
+            "Bazaar-Approval: alice role=security review=101 head={head} at="
+        )),
+        "{trailers}"
+    );
+    assert!(
+        trailers.contains("Bazaar-Approval: bob role=product-owner review=102"),
+        "{trailers}"
+    );
+    assert!(trailers.contains("Bazaar-Risk: medium"));
+    assert!(trailers.contains("Bazaar-Changed: com.acme.security.password-strength-meter"));
+    assert!(trailers.contains("Bazaar-Opened: 2026-11-20T09:00:00Z"));
+    assert_eq!(
+        git(&r.dir, &["log", "-1", "--format=%s", "main"]),
+        "Merge submission #42: update com.acme.security.password-strength-meter"
+    );
+    assert_eq!(
+        git(&r.dir, &["log", "-1", "--format=%cn <%ce>", "main"]),
+        "Bazaar <bazaar@acme.example>"
+    );
+    // the checked-out working tree followed
+    assert!(
+        std::fs::read_to_string(r.dir.join(PSM))
+            .unwrap()
+            .contains("classification = \"internal\"")
+    );
+    assert_eq!(git(&r.dir, &["status", "--porcelain"]), "");
+}
+
+fn refused(r: &Repo, extra: &[&str], want: &str) {
+    let before = tip(&r.dir);
+    let out = merge(r, extra);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains("merge refused") && out.stderr.contains(want),
+        "wanted {want:?} in:\n{}",
+        out.stderr
+    );
+    assert_eq!(tip(&r.dir), before, "main must not move");
+}
+
+#[test]
+fn missing_stale_self_and_wrong_role_approvals_are_refused() {
+    let r = repo();
+    refused(
+        &r,
+        &["--approval", "alice:security:101"],
+        "no valid approval in the product-owner role",
+    );
+    let old = git(&r.dir, &["rev-parse", "submission~1"]);
+    refused(
+        &r,
+        &[
+            "--approval",
+            &format!("alice:security:101@{old}"),
+            "--approval",
+            "bob:product-owner:102",
+        ],
+        "was given on",
+    );
+    refused(
+        &r,
+        &[
+            "--author",
+            "alice",
+            "--approval",
+            "alice:security:101",
+            "--approval",
+            "bob:product-owner:102",
+        ],
+        "cannot approve",
+    );
+    refused(
+        &r,
+        &[
+            "--approval",
+            "carol:security:101",
+            "--approval",
+            "bob:product-owner:102",
+        ],
+        "does not hold the security role",
+    );
+}
+
+#[test]
+fn failing_checks_are_refused_with_the_findings() {
+    let r = repo();
+    git(&r.dir, &["checkout", "-q", "submission"]);
+    edit(&r.dir.join(PSM), "version = \"", "version = \"v");
+    commit_all(&r.dir, "break it");
+    git(&r.dir, &["checkout", "-q", "main"]);
+    let before = tip(&r.dir);
+    let out = merge(
+        &r,
+        &[
+            "--approval",
+            "alice:security:1",
+            "--approval",
+            "bob:product-owner:2",
+        ],
+    );
+    assert_eq!(out.code, 1);
+    assert!(
+        out.stderr.contains("BZ0106") && out.stderr.contains("checks block"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(tip(&r.dir), before);
+}
+
+#[test]
+fn conflicts_and_a_dirty_checkout_are_refused() {
+    let r = repo();
+    edit(
+        &r.dir.join(PSM),
+        "classification = \"public\"",
+        "classification = \"confidential\"",
+    );
+    refused(
+        &r,
+        &[
+            "--approval",
+            "alice:security:1",
+            "--approval",
+            "bob:product-owner:2",
+        ],
+        "uncommitted changes",
+    );
+    commit_all(&r.dir, "main changes the same line");
+    refused(
+        &r,
+        &[
+            "--approval",
+            "alice:security:1",
+            "--approval",
+            "bob:product-owner:2",
+        ],
+        "conflicts in catalog/security/password-strength-meter/app.toml",
+    );
+}
+
+#[test]
+fn a_remote_that_moved_is_never_overwritten() {
+    let r = repo();
+    let remote = r.dir.parent().unwrap().join("remote.git");
+    git(
+        r.dir.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            r.dir.to_str().unwrap(),
+            remote.to_str().unwrap(),
+        ],
+    );
+    git(
+        &r.dir,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    // someone else pushes to the remote's main first
+    let other = r.dir.parent().unwrap().join("other");
+    git(
+        r.dir.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            remote.to_str().unwrap(),
+            other.to_str().unwrap(),
+        ],
+    );
+    std::fs::write(other.join("NOTES.md"), "x\n").unwrap();
+    commit_all(&other, "someone else");
+    git(&other, &["push", "-q", "origin", "main"]);
+    let theirs = git(&remote, &["rev-parse", "main"]);
+    let before = tip(&r.dir);
+    let out = merge(
+        &r,
+        &[
+            "--approval",
+            "alice:security:1",
+            "--approval",
+            "bob:product-owner:2",
+            "--push",
+            "origin",
+        ],
+    );
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("moved") && out.stderr.contains("retry"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        git(&remote, &["rev-parse", "main"]),
+        theirs,
+        "the remote keeps their commit"
+    );
+    assert_eq!(tip(&r.dir), before, "and the local branch did not move");
+
+    // with the remote where main is, the push goes through
+    let r = repo();
+    let remote = r.dir.parent().unwrap().join("remote.git");
+    git(
+        r.dir.parent().unwrap(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            r.dir.to_str().unwrap(),
+            remote.to_str().unwrap(),
+        ],
+    );
+    git(
+        &r.dir,
+        &["remote", "add", "origin", remote.to_str().unwrap()],
+    );
+    let out = merge(
+        &r,
+        &[
+            "--approval",
+            "alice:security:1",
+            "--approval",
+            "bob:product-owner:2",
+            "--push",
+            "origin",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(git(&remote, &["rev-parse", "main"]), tip(&r.dir));
+}
