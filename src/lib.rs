@@ -3,6 +3,7 @@
 //! Data flows one way: source → catalog → verdict → output. The binary's `cli` is a thin layer
 //! over these modules; the daemon calls the same functions.
 
+pub mod audit;
 pub mod cache;
 pub mod catalog;
 pub mod check;

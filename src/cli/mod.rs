@@ -116,6 +116,18 @@ enum Command {
         #[arg(long)]
         push: Option<String>,
     },
+    /// Verify the signed governance history: signatures, signers as of each parent, approvals.
+    Audit {
+        /// The catalog repository.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The tip to audit from.
+        #[arg(long)]
+        rev: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+    },
     /// Create a new catalog repository with the default policies, templates and demo catalog.
     Init {
         /// Folder to create (must not exist or be empty).
@@ -435,6 +447,46 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        Command::Audit { root, rev, format } => {
+            let report = crate::audit::audit(&crate::audit::AuditOptions {
+                root,
+                rev,
+                today: None,
+            })?;
+            use crate::audit::Status;
+            let failed = report.count(&Status::Failed);
+            if format == TestFormat::Json {
+                out(&(serde_json::to_string_pretty(&report)? + "\n"))?;
+            } else {
+                let mut text = String::new();
+                for c in report.commits.iter().filter(|c| c.status == Status::Failed) {
+                    text.push_str(&format!(
+                        "FAIL {} {:?} (changes {})\n",
+                        &c.commit[..12],
+                        c.subject,
+                        c.changed.join(", ")
+                    ));
+                    for r in &c.reasons {
+                        text.push_str(&format!("     {r}\n"));
+                    }
+                }
+                text.push_str(&format!(
+                    "{} commits from {}: {} verified, {} failed, {} genesis (before policies/allowed_signers), {} not touching the catalog\n",
+                    report.commits.len(),
+                    &report.tip[..12],
+                    report.count(&Status::Verified),
+                    failed,
+                    report.count(&Status::Genesis),
+                    report.count(&Status::NotGoverned)
+                ));
+                out(&text)?;
+            }
+            Ok(if failed > 0 {
+                ExitCode::from(1)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Init { dir, sample } => {
             let progress = |msg: &str| eprintln!("{msg}");

@@ -30,6 +30,8 @@ fn repo() -> Repo {
         format!("bazaar@acme.example namespaces=\"git\" {public}\n"),
     )
     .unwrap();
+    // the catalog trusts Bazaar's key from its first commit on (that commit is genesis)
+    std::fs::copy(&signers, dir.join("policies/allowed_signers")).unwrap();
     git_init_commit(&dir);
     git(&dir, &["checkout", "-q", "-b", "submission"]);
     edit(
@@ -344,4 +346,225 @@ fn a_remote_that_moved_is_never_overwritten() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
     assert_eq!(git(&remote, &["rev-parse", "main"]), tip(&r.dir));
+}
+
+// ---------------------------------------------------------------------------------------------
+// bazaar audit
+
+fn audit(r: &Repo) -> Run {
+    bazaar(&["audit", "--root", r.dir.to_str().unwrap()])
+}
+
+fn approve_and_merge(r: &Repo) {
+    let out = merge(
+        r,
+        &[
+            "--approval",
+            "alice:security:101",
+            "--approval",
+            "bob:product-owner:102",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn a_history_of_signed_merges_verifies() {
+    let r = repo();
+    approve_and_merge(&r);
+    let out = audit(&r);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("2 commits from")
+            && out.stdout.contains("1 verified, 0 failed, 1 genesis"),
+        "{}",
+        out.stdout
+    );
+    let json = bazaar(&[
+        "audit",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(v["commits"][0]["status"], "verified");
+    assert_eq!(v["commits"][1]["status"], "genesis");
+}
+
+fn audit_fails(r: &Repo, want: &str) {
+    let out = audit(r);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("FAIL") && out.stdout.contains(want),
+        "wanted {want:?} in:\n{}",
+        out.stdout
+    );
+}
+
+fn git_accepts(r: &Repo, rev: &str) -> bool {
+    let cfg = format!("gpg.ssh.allowedSignersFile={}", r.signers.display());
+    std::process::Command::new("git")
+        .args(["-c", &cfg, "verify-commit", rev])
+        .current_dir(&r.dir)
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn a_merge_changed_after_signing_is_caught_by_audit_and_git() {
+    let r = repo();
+    approve_and_merge(&r);
+    let raw = git(&r.dir, &["cat-file", "commit", "main"]) + "\n";
+    let forged = raw.replace("Bazaar-Risk: medium", "Bazaar-Risk: low");
+    assert_ne!(raw, forged);
+    let path = r.dir.join(".git/forged");
+    std::fs::write(&path, forged).unwrap();
+    let id = git(
+        &r.dir,
+        &["hash-object", "-t", "commit", "-w", path.to_str().unwrap()],
+    );
+    git(&r.dir, &["update-ref", "refs/heads/main", &id]);
+    assert!(!git_accepts(&r, "main"));
+    audit_fails(&r, "changed after signing");
+}
+
+#[test]
+fn an_unsigned_catalog_change_is_caught() {
+    let r = repo();
+    edit(&r.dir.join(PSM), "version = \"", "version = \"9");
+    commit_all(&r.dir, "quick fix straight on main");
+    audit_fails(&r, "is not signed");
+    // a commit that touches nothing governed is fine unsigned
+    let r = repo();
+    std::fs::write(r.dir.join("NOTES.md"), "x\n").unwrap();
+    commit_all(&r.dir, "notes");
+    assert_eq!(audit(&r).code, 0);
+}
+
+/// A signed commit on main changing `rel` with `change`, made with `key` as `email`.
+fn signed_change(r: &Repo, key: &Path, email: &str, rel: &str, change: impl Fn(String) -> String) {
+    let text = std::fs::read_to_string(r.dir.join(rel)).unwrap();
+    std::fs::write(r.dir.join(rel), change(text)).unwrap();
+    git(&r.dir, &["add", "-A"]);
+    let tree = git2::Oid::from_str(&git(&r.dir, &["write-tree"])).unwrap();
+    let repo = git2::Repository::open(&r.dir).unwrap();
+    let parent = repo.head().unwrap().peel_to_commit().unwrap();
+    let who = git2::Signature::now("Someone", email).unwrap();
+    let signer = bazaar::signing::Signer::from_file(key).unwrap();
+    let id = bazaar::git::write::signed_commit(
+        &repo,
+        tree,
+        &[parent.id()],
+        &who,
+        &who,
+        "signed change\n",
+        &signer,
+    )
+    .unwrap();
+    bazaar::git::write::move_branch(&repo, "main", id, parent.id(), "test").unwrap();
+    git(&r.dir, &["reset", "-q", "--hard"]);
+}
+
+#[test]
+fn unknown_keys_self_authorized_keys_and_wrong_principals_are_caught() {
+    let r = repo();
+    let (stranger, stranger_pub) = keygen(r.dir.parent().unwrap(), "stranger");
+    signed_change(&r, &stranger, "bazaar@acme.example", PSM, |t| {
+        t.replace("version = \"", "version = \"9")
+    });
+    audit_fails(&r, "does not list");
+
+    // a commit that adds its own key to allowed_signers is judged by its parent's list
+    let r = repo();
+    let (stranger, stranger_pub2) = keygen(r.dir.parent().unwrap(), "stranger");
+    let _ = stranger_pub;
+    signed_change(
+        &r,
+        &stranger,
+        "mallory@acme.example",
+        "policies/allowed_signers",
+        |t| format!("{t}mallory@acme.example {stranger_pub2}\n"),
+    );
+    audit_fails(&r, "does not list");
+
+    // Bazaar's key, but the committer is someone else
+    let r = repo();
+    signed_change(&r, &r.key.clone(), "eve@evil.example", PSM, |t| {
+        t.replace("version = \"", "version = \"9")
+    });
+    audit_fails(&r, "not for eve@evil.example");
+}
+
+/// A merge of the submission signed with Bazaar's key whose record carries `approvals`, made
+/// without `bazaar merge`'s checks (as a buggy or misused signer could).
+fn crafted_merge(r: &Repo, approvals: Vec<bazaar::review::Approval>) {
+    let repo = git2::Repository::open(&r.dir).unwrap();
+    let base = repo
+        .find_branch("main", git2::BranchType::Local)
+        .unwrap()
+        .get()
+        .peel_to_commit()
+        .unwrap();
+    let head = repo
+        .find_branch("submission", git2::BranchType::Local)
+        .unwrap()
+        .get()
+        .peel_to_commit()
+        .unwrap();
+    let mut index = repo.merge_commits(&base, &head, None).unwrap();
+    let tree = index.write_tree_to(&repo).unwrap();
+    let record = bazaar::review::MergeRecord {
+        subject: "Merge".into(),
+        author: Some("jane-doe".into()),
+        head: head.id().to_string(),
+        risk: "low".into(),
+        approvals,
+        ..Default::default()
+    };
+    let who = git2::Signature::now("Bazaar", "bazaar@acme.example").unwrap();
+    let signer = bazaar::signing::Signer::from_file(&r.key).unwrap();
+    let id = bazaar::git::write::signed_commit(
+        &repo,
+        tree,
+        &[base.id(), head.id()],
+        &who,
+        &who,
+        &record.message(),
+        &signer,
+    )
+    .unwrap();
+    bazaar::git::write::move_branch(&repo, "main", id, base.id(), "test").unwrap();
+}
+
+fn approval(login: &str, role: &str, head: &str) -> bazaar::review::Approval {
+    bazaar::review::Approval {
+        login: login.into(),
+        role: role.into(),
+        review_id: "7".into(),
+        head: head.into(),
+        at: chrono::Utc::now(),
+    }
+}
+
+#[test]
+fn under_approved_and_stale_merges_are_caught_even_when_signed() {
+    let r = repo();
+    let head = git(&r.dir, &["rev-parse", "submission"]);
+    crafted_merge(&r, vec![approval("alice", "security", &head)]);
+    assert!(git_accepts(&r, "main"), "the signature itself is fine");
+    audit_fails(&r, "no valid approval in the product-owner role");
+
+    let r = repo();
+    let older = git(&r.dir, &["rev-parse", "submission~1"]);
+    crafted_merge(
+        &r,
+        vec![
+            approval("alice", "security", &older),
+            approval("bob", "product-owner", &older),
+        ],
+    );
+    audit_fails(&r, "was given on");
 }

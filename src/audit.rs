@@ -1,0 +1,346 @@
+//! `bazaar audit`: verify the governance history of a catalog offline. Walks the first-parent
+//! history of the main branch (a submission's own commits are covered by the signed merge that
+//! brought them in) and checks that every commit changing `catalog/`, `policies/` or
+//! `bazaar.toml` is signed by a key that `policies/allowed_signers` **of its parent** lists for
+//! the committer, and that each merge's recorded approvals are well-formed and cover the roles
+//! the base policies required for that change. History before the first `allowed_signers` is
+//! genesis.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use gix::bstr::ByteSlice;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::check::{CheckOptions, check};
+use crate::git::GitError;
+use crate::review::{MergeRecord, Roster, coverage};
+use crate::signing::{AllowedSigners, verify};
+
+/// The governed top-level paths.
+const GOVERNED: [&str; 3] = ["bazaar.toml", "catalog", "policies"];
+const SIGNERS: &str = "allowed_signers";
+
+/// What to audit.
+#[derive(Debug, Clone, Default)]
+pub struct AuditOptions {
+    /// The catalog repository.
+    pub root: PathBuf,
+    /// The tip to audit from (default `HEAD`).
+    pub rev: Option<String>,
+    /// The day policies take as today when recomputing required roles.
+    pub today: Option<chrono::NaiveDate>,
+}
+
+/// The verdict on one commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Before the first `allowed_signers`: nothing to verify against.
+    Genesis,
+    /// Changes nothing governed.
+    NotGoverned,
+    /// Signed by an allowed key, approvals (for merges) cover the required roles.
+    Verified,
+    /// Something is wrong; see the reasons.
+    Failed,
+}
+
+/// One commit's audit.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitAudit {
+    /// The commit id.
+    pub commit: String,
+    /// Its subject line.
+    pub subject: String,
+    /// The verdict.
+    pub status: Status,
+    /// Governed paths it changed (`catalog`, `policies`, `bazaar.toml`).
+    pub changed: Vec<String>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// The audit of a history.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditReport {
+    /// The tip audited.
+    pub tip: String,
+    /// Every first-parent commit, newest first.
+    pub commits: Vec<CommitAudit>,
+}
+
+impl AuditReport {
+    /// Number of commits with a status.
+    pub fn count(&self, s: &Status) -> usize {
+        self.commits.iter().filter(|c| &c.status == s).count()
+    }
+}
+
+/// Why the audit could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    /// Git failed.
+    #[error(transparent)]
+    Git(#[from] GitError),
+}
+
+struct Ctx<'a> {
+    opts: &'a AuditOptions,
+    signers: Mutex<HashMap<gix::ObjectId, Result<AllowedSigners, String>>>,
+    rosters: Mutex<HashMap<gix::ObjectId, Result<Roster, String>>>,
+}
+
+fn read_err(what: &str, e: impl std::fmt::Display) -> GitError {
+    GitError::Read {
+        what: what.to_string(),
+        detail: e.to_string(),
+    }
+}
+
+/// Ids of the governed top-level entries of a commit's tree, and of `policies/allowed_signers`
+/// and `policies/reviewers.toml`.
+struct TreeFacts {
+    governed: [Option<gix::ObjectId>; 3],
+    signers: Option<gix::ObjectId>,
+    roster: Option<gix::ObjectId>,
+}
+
+fn tree_facts(repo: &gix::Repository, commit: gix::ObjectId) -> Result<TreeFacts, GitError> {
+    let c = repo
+        .find_commit(commit)
+        .map_err(|e| read_err("commit", e))?;
+    let tree = c.tree().map_err(|e| read_err("tree", e))?;
+    let mut governed = [None, None, None];
+    let mut policies = None;
+    for e in tree.iter() {
+        let e = e.map_err(|e| read_err("tree", e))?;
+        let name = e.filename().to_str_lossy();
+        if let Some(i) = GOVERNED.iter().position(|g| *g == name) {
+            governed[i] = Some(e.oid().to_owned());
+            if name == "policies" && e.mode().is_tree() {
+                policies = Some(e.oid().to_owned());
+            }
+        }
+    }
+    let (mut signers, mut roster) = (None, None);
+    if let Some(p) = policies {
+        let t = repo.find_tree(p).map_err(|e| read_err("policies", e))?;
+        for e in t.iter() {
+            let e = e.map_err(|e| read_err("policies", e))?;
+            match e.filename().to_str_lossy().as_ref() {
+                SIGNERS if e.mode().is_blob() => signers = Some(e.oid().to_owned()),
+                "reviewers.toml" if e.mode().is_blob() => roster = Some(e.oid().to_owned()),
+                _ => {}
+            }
+        }
+    }
+    Ok(TreeFacts {
+        governed,
+        signers,
+        roster,
+    })
+}
+
+fn blob_text(repo: &gix::Repository, id: gix::ObjectId) -> Result<String, String> {
+    let b = repo.find_blob(id).map_err(|e| e.to_string())?;
+    String::from_utf8(b.data.clone()).map_err(|_| "not UTF-8".to_string())
+}
+
+/// Audits the first-parent history from the tip.
+pub fn audit(opts: &AuditOptions) -> Result<AuditReport, AuditError> {
+    let repo = crate::git::Repo::open(&opts.root)?;
+    let rev = opts.rev.clone().unwrap_or_else(|| "HEAD".into());
+    let tip = repo.resolve(&rev)?;
+    let local = repo.local();
+    let mut chain = Vec::new();
+    let mut next = Some(gix::ObjectId::from_hex(tip.as_bytes()).map_err(|e| read_err("tip", e))?);
+    while let Some(id) = next {
+        let c = local.find_commit(id).map_err(|e| read_err("commit", e))?;
+        next = c.parent_ids().next().map(|p| p.detach());
+        chain.push(id);
+    }
+    let ctx = Ctx {
+        opts,
+        signers: Mutex::new(HashMap::new()),
+        rosters: Mutex::new(HashMap::new()),
+    };
+    let commits = chain
+        .par_iter()
+        .map_init(|| repo.local(), |r, id| audit_commit(r, *id, &ctx))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(AuditReport { tip, commits })
+}
+
+fn audit_commit(
+    repo: &gix::Repository,
+    id: gix::ObjectId,
+    ctx: &Ctx<'_>,
+) -> Result<CommitAudit, GitError> {
+    let c = repo.find_commit(id).map_err(|e| read_err("commit", e))?;
+    let message = c.message_raw_sloppy().to_str_lossy().into_owned();
+    let subject = message.lines().next().unwrap_or_default().to_string();
+    let parents: Vec<gix::ObjectId> = c.parent_ids().map(|p| p.detach()).collect();
+    let mut out = CommitAudit {
+        commit: id.to_string(),
+        subject,
+        status: Status::Verified,
+        changed: Vec::new(),
+        reasons: Vec::new(),
+    };
+    let mine = tree_facts(repo, id)?;
+    let parent = match parents.first() {
+        Some(p) => Some(tree_facts(repo, *p)?),
+        None => None,
+    };
+    for (i, g) in GOVERNED.iter().enumerate() {
+        if parent.as_ref().map_or(mine.governed[i].is_some(), |p| {
+            p.governed[i] != mine.governed[i]
+        }) {
+            out.changed.push(g.to_string());
+        }
+    }
+    if out.changed.is_empty() {
+        out.status = Status::NotGoverned;
+        return Ok(out);
+    }
+    // the keys trusted for this commit are those of its parent: a commit cannot authorize itself
+    let Some(signers_blob) = parent.as_ref().and_then(|p| p.signers) else {
+        out.status = Status::Genesis;
+        return Ok(out);
+    };
+    let signers = ctx
+        .signers
+        .lock()
+        .expect("lock")
+        .entry(signers_blob)
+        .or_insert_with(|| {
+            blob_text(repo, signers_blob).and_then(|t| {
+                AllowedSigners::parse("policies/allowed_signers", &t).map_err(|e| e.to_string())
+            })
+        })
+        .clone();
+    let signers = match signers {
+        Ok(s) => s,
+        Err(e) => {
+            out.status = Status::Failed;
+            out.reasons
+                .push(format!("the parent's allowed_signers cannot be read: {e}"));
+            return Ok(out);
+        }
+    };
+    let committer = c.committer().map_err(|e| read_err("committer", e))?;
+    let email = committer.email.to_str_lossy().into_owned();
+    let when = committer.time().map_err(|e| read_err("time", e))?;
+    let when = chrono::DateTime::from_timestamp(when.seconds, 0)
+        .map(|d| {
+            d.with_timezone(
+                &chrono::FixedOffset::east_opt(when.offset)
+                    .unwrap_or_else(|| chrono::FixedOffset::east_opt(0).expect("utc")),
+            )
+        })
+        .unwrap_or_default();
+    match c.signature().map_err(|e| read_err("signature", e))? {
+        None => out.reasons.push(format!(
+            "changes {} but is not signed",
+            out.changed.join(", ")
+        )),
+        Some((sig, data)) => {
+            let payload = data.to_bstring();
+            if let Err(e) = verify(&sig.to_str_lossy(), &payload, &signers, &email, when) {
+                out.reasons.push(e.to_string());
+            }
+        }
+    }
+    if out.reasons.is_empty() && parents.len() > 1 {
+        check_approvals(
+            repo,
+            &message,
+            (parents[0], parents[1]),
+            parent.as_ref().and_then(|p| p.roster),
+            when.date_naive(),
+            ctx,
+            &mut out.reasons,
+        );
+    }
+    if !out.reasons.is_empty() {
+        out.status = Status::Failed;
+    }
+    Ok(out)
+}
+
+fn check_approvals(
+    repo: &gix::Repository,
+    message: &str,
+    (base, head): (gix::ObjectId, gix::ObjectId),
+    roster_blob: Option<gix::ObjectId>,
+    day: chrono::NaiveDate,
+    ctx: &Ctx<'_>,
+    reasons: &mut Vec<String>,
+) {
+    let record = match MergeRecord::parse(message) {
+        Ok(Some(r)) => r,
+        Ok(None) => {
+            return reasons.push(
+                "a merge without Bazaar's record of approvals (no Bazaar-Head trailer)".into(),
+            );
+        }
+        Err(e) => return reasons.push(format!("the merge record is malformed: {e}")),
+    };
+    let head_hex = head.to_string();
+    if record.head != head_hex {
+        reasons.push(format!(
+            "the record names head {} but the merged commit is {head_hex}",
+            record.head
+        ));
+    }
+    let Some(roster_blob) = roster_blob else {
+        return reasons
+            .push("the base has no policies/reviewers.toml, so no approval can count".into());
+    };
+    let roster = ctx
+        .rosters
+        .lock()
+        .expect("lock")
+        .entry(roster_blob)
+        .or_insert_with(|| {
+            blob_text(repo, roster_blob).and_then(|t| {
+                Roster::parse(&crate::diagnostics::SourceFile::new(
+                    crate::review::ROSTER_PATH,
+                    t,
+                ))
+                .map_err(|fs| {
+                    fs.into_iter()
+                        .map(|f| f.message)
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+            })
+        })
+        .clone();
+    let roster = match roster {
+        Ok(r) => r,
+        Err(e) => return reasons.push(format!("the base roster cannot be read: {e}")),
+    };
+    // the roles the base's policies required for this change, recomputed as of the merge's day
+    let required = match check(&CheckOptions {
+        root: ctx.opts.root.clone(),
+        rev: Some(head_hex.clone()),
+        base: Some(base.to_string()),
+        today: Some(ctx.opts.today.unwrap_or(day).min(day)),
+    }) {
+        Ok(c) => c.verdict.required_roles,
+        Err(e) => return reasons.push(format!("cannot recompute the required roles: {e}")),
+    };
+    let cov = coverage(
+        &record.approvals,
+        &required,
+        &roster,
+        record.author.as_deref(),
+        &head_hex,
+    );
+    reasons.extend(cov.problems.iter().map(ToString::to_string));
+}
