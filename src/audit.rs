@@ -14,8 +14,11 @@ use gix::bstr::ByteSlice;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::check::{CheckOptions, check};
+use crate::catalog::{Catalog, Diff, Snapshot};
+use crate::check::{CheckOptions, Judged, check, judge};
 use crate::git::GitError;
+use crate::manifest::Config;
+use crate::policy::PolicySet;
 use crate::review::{MergeRecord, Roster, coverage};
 use crate::signing::{AllowedSigners, verify};
 
@@ -88,8 +91,16 @@ pub enum AuditError {
     Git(#[from] GitError),
 }
 
+/// The ids of a base's `policies` tree and `bazaar.toml`.
+type JudgeKey = (Option<gix::ObjectId>, Option<gix::ObjectId>);
+
+/// A base's compiled policies and settings, shared by every merge onto that base.
+type Judge = std::sync::Arc<(PolicySet, Option<Config>)>;
+
 struct Ctx<'a> {
     opts: &'a AuditOptions,
+    repo: &'a crate::git::Repo,
+    judges: Mutex<HashMap<JudgeKey, Judge>>,
     signers: Mutex<HashMap<gix::ObjectId, Result<AllowedSigners, String>>>,
     rosters: Mutex<HashMap<gix::ObjectId, Result<Roster, String>>>,
 }
@@ -165,6 +176,8 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, AuditError> {
     }
     let ctx = Ctx {
         opts,
+        repo: &repo,
+        judges: Mutex::new(HashMap::new()),
         signers: Mutex::new(HashMap::new()),
         rosters: Mutex::new(HashMap::new()),
     };
@@ -326,13 +339,14 @@ fn check_approvals(
         Err(e) => return reasons.push(format!("the base roster cannot be read: {e}")),
     };
     // the roles the base's policies required for this change, recomputed as of the merge's day
-    let required = match check(&CheckOptions {
-        root: ctx.opts.root.clone(),
-        rev: Some(head_hex.clone()),
-        base: Some(base.to_string()),
-        today: Some(ctx.opts.today.unwrap_or(day).min(day)),
-    }) {
-        Ok(c) => c.verdict.required_roles,
+    let required = match required_roles(
+        repo,
+        base,
+        head,
+        ctx.opts.today.unwrap_or(day).min(day),
+        ctx,
+    ) {
+        Ok(r) => r,
         Err(e) => return reasons.push(format!("cannot recompute the required roles: {e}")),
     };
     let cov = coverage(
@@ -343,4 +357,162 @@ fn check_approvals(
         &head_hex,
     );
     reasons.extend(cov.problems.iter().map(ToString::to_string));
+}
+
+/// Files and folders that differ between two trees, below the governed top-level names; equal
+/// subtrees are skipped unread.
+fn changed_paths(
+    repo: &gix::Repository,
+    a: Option<gix::ObjectId>,
+    b: Option<gix::ObjectId>,
+    prefix: &str,
+    out: &mut Vec<String>,
+) -> Result<(), GitError> {
+    let entries = |t: Option<gix::ObjectId>| -> Result<
+        std::collections::BTreeMap<String, (bool, gix::ObjectId)>,
+        GitError,
+    > {
+        let mut m = std::collections::BTreeMap::new();
+        if let Some(t) = t {
+            let tree = repo.find_tree(t).map_err(|e| read_err("tree", e))?;
+            for e in tree.iter() {
+                let e = e.map_err(|e| read_err("tree", e))?;
+                m.insert(
+                    e.filename().to_str_lossy().into_owned(),
+                    (e.mode().is_tree(), e.oid().to_owned()),
+                );
+            }
+        }
+        Ok(m)
+    };
+    let (ea, eb) = (entries(a)?, entries(b)?);
+    let names: std::collections::BTreeSet<&String> = ea.keys().chain(eb.keys()).collect();
+    for name in names {
+        if prefix.is_empty() && !GOVERNED.contains(&name.as_str()) {
+            continue;
+        }
+        let path = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        match (ea.get(name), eb.get(name)) {
+            (Some(x), Some(y)) if x == y => {}
+            (Some((true, x)), Some((true, y))) => {
+                changed_paths(repo, Some(*x), Some(*y), &path, out)?
+            }
+            _ => out.push(path),
+        }
+    }
+    Ok(())
+}
+
+/// The smallest set of paths that decides a change's verdict: the settings and policies, and
+/// for each changed app its folder and its team's file.
+fn prefixes(changed: &[String]) -> Vec<String> {
+    let mut out: std::collections::BTreeSet<String> =
+        ["bazaar.toml".to_string(), "policies".to_string()].into();
+    for p in changed {
+        let parts: Vec<&str> = p.split('/').collect();
+        match parts.as_slice() {
+            ["catalog", "collections", ..] => {
+                out.insert(p.clone());
+            }
+            ["catalog", team, app, ..] => {
+                out.insert(format!("catalog/{team}/{app}"));
+                out.insert(format!("catalog/{team}/team.toml"));
+            }
+            _ => {
+                out.insert(p.clone());
+            }
+        }
+    }
+    out.into_iter().collect()
+}
+
+/// Recomputes the roles the base's policies required for merging `head` onto `base`, reading
+/// only what the change touches. Policies that read `data.catalog` need the whole catalog, so
+/// they go through a full check.
+fn required_roles(
+    repo: &gix::Repository,
+    base: gix::ObjectId,
+    head: gix::ObjectId,
+    day: chrono::NaiveDate,
+    ctx: &Ctx<'_>,
+) -> Result<std::collections::BTreeSet<String>, String> {
+    let tree_of = |c: gix::ObjectId| -> Result<gix::ObjectId, String> {
+        Ok(repo
+            .find_commit(c)
+            .map_err(|e| e.to_string())?
+            .tree_id()
+            .map_err(|e| e.to_string())?
+            .detach())
+    };
+    let mut changed = Vec::new();
+    changed_paths(
+        repo,
+        Some(tree_of(base)?),
+        Some(tree_of(head)?),
+        "",
+        &mut changed,
+    )
+    .map_err(|e| e.to_string())?;
+    let paths = prefixes(&changed);
+    let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
+    let base_snap = Snapshot::from_repo_subset(ctx.repo, &base.to_string(), &refs)
+        .map_err(|e| e.to_string())?;
+    let head_snap = Snapshot::from_repo_subset(ctx.repo, &head.to_string(), &refs)
+        .map_err(|e| e.to_string())?;
+    let facts = tree_facts(repo, base).map_err(|e| e.to_string())?;
+    let key = (facts.governed[2], facts.governed[0]);
+    let cached = ctx.judges.lock().expect("lock").get(&key).cloned();
+    let judge_for_base = match cached {
+        Some(j) => j,
+        None => {
+            let policies = PolicySet::load(&base_snap, false).map_err(|e| e.to_string())?;
+            let config = base_snap
+                .read("bazaar.toml", crate::manifest::MAX_MANIFEST_BYTES)
+                .ok()
+                .and_then(Result::ok)
+                .and_then(|b| {
+                    crate::manifest::decode("bazaar.toml", &b, crate::manifest::MAX_MANIFEST_BYTES)
+                        .ok()
+                })
+                .and_then(|f| crate::manifest::parse_config(&f).value);
+            let j: Judge = std::sync::Arc::new((policies, config));
+            ctx.judges.lock().expect("lock").insert(key, j.clone());
+            j
+        }
+    };
+    let (policies, config) = &*judge_for_base;
+    if !policies.is_ok() {
+        return Err(format!(
+            "the base's policies do not load: {}",
+            policies.errors[0].message
+        ));
+    }
+    if policies.reads_catalog() {
+        let c = check(&CheckOptions {
+            root: ctx.opts.root.clone(),
+            rev: Some(head.to_string()),
+            base: Some(base.to_string()),
+            today: Some(day),
+        })
+        .map_err(|e| e.to_string())?;
+        return Ok(c.verdict.required_roles);
+    }
+    let diff = Diff::between(&base_snap, &head_snap);
+    let scope = diff.head_dirs();
+    let catalog = Catalog::load_scoped(&head_snap, Some(&scope)).map_err(|e| e.to_string())?;
+    let (verdict, _) = judge(&Judged {
+        head: &head_snap,
+        base: Some(&base_snap),
+        diff: Some(&diff),
+        catalog: &catalog,
+        policies,
+        config: config.as_ref(),
+        today: day,
+        cache: false,
+    });
+    Ok(verdict.required_roles)
 }

@@ -130,64 +130,22 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
 
     // Policies, their data, the roster and the settings come from the base on a submission.
     let policy_snap = base.as_ref().unwrap_or(&head);
-    let mut policies = PolicySet::load(policy_snap, false)?;
-    policies.set_catalog(&catalog);
+    let policies = PolicySet::load(policy_snap, false)?;
     let config: Option<Config> = match &base {
         Some(b) => parse_manifest(b, "bazaar.toml", manifest::parse_config),
         None => catalog.config.clone(),
     };
-    let ctx = InputContext::new(config.as_ref(), today);
-    let mut base_apps: BTreeMap<String, App> = BTreeMap::new();
-    if let (Some(b), Some(d)) = (&base, &diff) {
-        for c in &d.apps {
-            let (old, new) = match c {
-                AppChange::Changed { dir } => (dir, dir),
-                AppChange::Renamed { from, to } => (from, to),
-                _ => continue,
-            };
-            if let Some(app) = parse_manifest(b, &format!("{old}/app.toml"), manifest::parse_app) {
-                base_apps.insert(new.clone(), app);
-            }
-        }
-    }
-    let dirs: Vec<&str> = match &scope {
-        Some(s) => s.iter().map(String::as_str).collect(),
-        None => catalog.apps.iter().map(|a| a.dir.as_str()).collect(),
-    };
     let loaded = started.elapsed();
-    let mut verdict = Verdict::default();
-    let mut policy_findings: Vec<(Finding, Vec<String>)> = Vec::new();
-    if policies.is_ok() {
-        for (dir, v) in policy::evaluate_apps(&policies, &catalog, &head, &dirs, &base_apps, &ctx) {
-            let path = format!("{dir}/app.toml");
-            let id = catalog
-                .app_in(&dir)
-                .map(|a| a.app.id.clone())
-                .unwrap_or_default();
-            verdict.risk = verdict.risk.max(v.risk);
-            verdict
-                .required_roles
-                .extend(v.required_roles.iter().cloned());
-            verdict.apps.push(AppResult {
-                id,
-                dir: dir.clone(),
-                risk: v.risk,
-                required_roles: v.required_roles,
-                errors: v
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity == Severity::Error)
-                    .count(),
-                warnings: v
-                    .findings
-                    .iter()
-                    .filter(|f| f.severity == Severity::Warning)
-                    .count(),
-            });
-            policy_findings.extend(v.findings.into_iter().map(|f| (f, vec![path.clone()])));
-        }
-    }
-    verdict.apps.sort_by(|a, b| a.dir.cmp(&b.dir));
+    let (verdict, policy_findings) = judge(&Judged {
+        head: &head,
+        base: base.as_ref(),
+        diff: diff.as_ref(),
+        catalog: &catalog,
+        policies: &policies,
+        config: config.as_ref(),
+        today,
+        cache: true,
+    });
     let evaluated = started.elapsed() - loaded;
 
     let changed: Option<BTreeSet<String>> = diff.as_ref().map(|d| {
@@ -201,12 +159,8 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
     findings.extend(policy_findings.into_iter().map(|(f, _)| f));
     // A broken policy blocks everything, whatever changed.
     findings.extend(policies.errors.iter().cloned());
-    if !policies.is_ok() {
-        verdict.risk = Risk::High;
-    }
     if let Some(d) = &diff {
         if d.touches_governance() {
-            verdict.required_roles.insert("admin".into());
             let files: Vec<&str> = d
                 .other
                 .iter()
@@ -277,6 +231,99 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
     })
 }
 
+/// What [`judge`] needs: the snapshots, their diff and loaded catalog, and the base's policies
+/// and settings.
+pub struct Judged<'a> {
+    /// The revision under review.
+    pub head: &'a Snapshot,
+    /// The base, on a submission.
+    pub base: Option<&'a Snapshot>,
+    /// Their difference.
+    pub diff: Option<&'a Diff>,
+    /// The head's catalog (scoped to the changed apps on a submission).
+    pub catalog: &'a Catalog,
+    /// The policies (the base's on a submission).
+    pub policies: &'a PolicySet,
+    /// The settings (the base's on a submission).
+    pub config: Option<&'a Config>,
+    /// Today, for the policies.
+    pub today: chrono::NaiveDate,
+    /// Use the on-disk decision cache.
+    pub cache: bool,
+}
+
+/// The policy part of a check: each changed (or every) app's risk, roles and findings, the
+/// submission's risk (highest) and roles (union, plus `admin` for a governance change). The
+/// audit calls it with small snapshots of one merge.
+pub fn judge(j: &Judged<'_>) -> (Verdict, Vec<(Finding, Vec<String>)>) {
+    let mut policies = j.policies.clone();
+    if policies.reads_catalog() {
+        policies.set_catalog(j.catalog);
+    }
+    let ctx = InputContext::new(j.config, j.today);
+    let mut base_apps: BTreeMap<String, App> = BTreeMap::new();
+    if let (Some(b), Some(d)) = (j.base, j.diff) {
+        for c in &d.apps {
+            let (old, new) = match c {
+                AppChange::Changed { dir } => (dir, dir),
+                AppChange::Renamed { from, to } => (from, to),
+                _ => continue,
+            };
+            if let Some(app) = parse_manifest(b, &format!("{old}/app.toml"), manifest::parse_app) {
+                base_apps.insert(new.clone(), app);
+            }
+        }
+    }
+    let scope = j.diff.map(Diff::head_dirs);
+    let dirs: Vec<&str> = match &scope {
+        Some(s) => s.iter().map(String::as_str).collect(),
+        None => j.catalog.apps.iter().map(|a| a.dir.as_str()).collect(),
+    };
+    let mut verdict = Verdict::default();
+    let mut findings: Vec<(Finding, Vec<String>)> = Vec::new();
+    if policies.is_ok() {
+        for (dir, v) in policy::evaluate_apps(
+            &policies, j.catalog, j.head, &dirs, &base_apps, &ctx, j.cache,
+        ) {
+            let path = format!("{dir}/app.toml");
+            let id = j
+                .catalog
+                .app_in(&dir)
+                .map(|a| a.app.id.clone())
+                .unwrap_or_default();
+            verdict.risk = verdict.risk.max(v.risk);
+            verdict
+                .required_roles
+                .extend(v.required_roles.iter().cloned());
+            verdict.apps.push(AppResult {
+                id,
+                dir: dir.clone(),
+                risk: v.risk,
+                required_roles: v.required_roles,
+                errors: v
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Error)
+                    .count(),
+                warnings: v
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity == Severity::Warning)
+                    .count(),
+            });
+            findings.extend(v.findings.into_iter().map(|f| (f, vec![path.clone()])));
+        }
+    } else {
+        // A broken policy blocks everything, whatever changed.
+        verdict.risk = Risk::High;
+    }
+    if j.diff.is_some_and(Diff::touches_governance) {
+        verdict.required_roles.insert("admin".into());
+    }
+    verdict.apps.sort_by(|a, b| a.dir.cmp(&b.dir));
+    (verdict, findings)
+}
+
 fn verdict_notes(v: &Verdict, submission: bool) -> Vec<String> {
     let roles = |r: &BTreeSet<String>| {
         if r.is_empty() {
@@ -329,7 +376,7 @@ fn policy_impact(head: &Snapshot, today: chrono::NaiveDate) -> Result<Vec<Findin
     set.set_catalog(&catalog);
     let ctx = InputContext::new(catalog.config.as_ref(), today);
     let dirs: Vec<&str> = catalog.apps.iter().map(|a| a.dir.as_str()).collect();
-    let results = policy::evaluate_apps(&set, &catalog, head, &dirs, &BTreeMap::new(), &ctx);
+    let results = policy::evaluate_apps(&set, &catalog, head, &dirs, &BTreeMap::new(), &ctx, true);
     let mut blocked = Vec::new();
     let mut warned = Vec::new();
     for (dir, v) in &results {

@@ -84,8 +84,17 @@ impl Catalog {
         let mut cat = Catalog::default();
         let layout = checks::layout(snap);
         cat.findings.extend(layout.findings);
+        // the facts cache serves the apps outside the scope; without such apps it is not opened
+        let outside = |s: &BTreeSet<String>| {
+            layout
+                .apps
+                .iter()
+                .any(|m| !s.contains(m.trim_end_matches("/app.toml")))
+        };
         let mut cache = match (scope, snap.git_dir()) {
-            (Some(_), Some(_)) => snap.cache_dir().map(|d| FactsCache::open(&d, "facts")),
+            (Some(s), Some(_)) if outside(s) => {
+                snap.cache_dir().map(|d| FactsCache::open(&d, "facts"))
+            }
             _ => None,
         };
 

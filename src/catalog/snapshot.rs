@@ -190,6 +190,38 @@ impl Snapshot {
         })
     }
 
+    /// Lists only some paths of a revision (top-level names or deeper folders and files), for
+    /// work that needs a few apps of a large catalog (the audit of one merge).
+    pub fn from_rev_subset(
+        root: &Path,
+        rev: &str,
+        paths: &[&str],
+    ) -> Result<Snapshot, SnapshotError> {
+        Self::from_repo_subset(&git::Repo::open(root)?, rev, paths)
+    }
+
+    /// [`Snapshot::from_rev_subset`] with an already open repository.
+    pub fn from_repo_subset(
+        repo: &git::Repo,
+        rev: &str,
+        paths: &[&str],
+    ) -> Result<Snapshot, SnapshotError> {
+        let repo = repo.clone();
+        let (commit, listing) = repo.list_tree(rev, paths)?;
+        let entries = listing
+            .into_iter()
+            .filter(|(path, _)| !path.split('/').any(hidden))
+            .collect();
+        Ok(Snapshot {
+            origin: Origin::Rev {
+                rev: rev.to_string(),
+                commit,
+            },
+            entries,
+            source: Source::Git(Box::new(repo)),
+        })
+    }
+
     /// Reads a file's bytes, refusing anything larger than `max` before reading it whole.
     /// `Ok(Err(size))` means the file is too large.
     pub fn read(&self, path: &str, max: usize) -> Result<Result<Vec<u8>, u64>, SnapshotError> {

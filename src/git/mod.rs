@@ -47,6 +47,7 @@ pub enum GitError {
 }
 
 /// An open repository, shareable across threads.
+#[derive(Clone)]
 pub struct Repo {
     repo: gix::ThreadSafeRepository,
     path: String,
@@ -109,12 +110,11 @@ impl Repo {
             detail: e.to_string(),
         };
         let mut out = BTreeMap::new();
-        for entry in tree.iter() {
-            let entry = entry.map_err(|e| read(&e))?;
-            let name = entry.filename().to_str_lossy().into_owned();
-            if !roots.contains(&name.as_str()) {
+        for root in roots {
+            // roots are top-level names or deeper paths (`catalog/finance/expense-tracker`)
+            let Some(entry) = tree.lookup_entry_by_path(root).map_err(|e| read(&e))? else {
                 continue;
-            }
+            };
             let mode = entry.mode();
             if mode.is_tree() {
                 let sub = repo.find_tree(entry.oid()).map_err(|e| read(&e))?;
@@ -126,7 +126,7 @@ impl Repo {
                     if r.mode.is_tree() {
                         continue;
                     }
-                    let path = format!("{name}/{}", r.filepath.to_str_lossy());
+                    let path = format!("{root}/{}", r.filepath.to_str_lossy());
                     out.insert(
                         path,
                         Entry {
@@ -137,7 +137,7 @@ impl Repo {
                 }
             } else {
                 out.insert(
-                    name,
+                    root.to_string(),
                     Entry {
                         kind: kind(mode),
                         oid: Some(entry.oid().to_string()),

@@ -364,6 +364,13 @@ impl PolicySet {
         cache::hash128(&parts)
     }
 
+    /// True when a policy reads `data.catalog` (only then is it added, and part of the cache key).
+    pub fn reads_catalog(&self) -> bool {
+        self.sources
+            .values()
+            .any(|s| s.text.contains("data.catalog"))
+    }
+
     /// True when the policies loaded without errors.
     pub fn is_ok(&self) -> bool {
         self.errors.is_empty()
@@ -673,6 +680,7 @@ pub fn evaluate_apps(
     dirs: &[&str],
     base_apps: &BTreeMap<String, crate::manifest::App>,
     ctx: &InputContext,
+    use_cache: bool,
 ) -> Vec<(String, AppVerdict)> {
     use rayon::prelude::*;
     let deadline_days = ctx.config["governance"]["warn_deadline_days"]
@@ -684,6 +692,7 @@ pub fn evaluate_apps(
     let fingerprint = set.fingerprint(catalog);
     let mut cache = snap
         .cache_dir()
+        .filter(|_| use_cache)
         .map(|d| cache::VerdictCache::open(&d, "verdicts"))
         .unwrap_or_default();
     // After one app's evaluation fails (error, time limit), the policy is broken for all: stop
