@@ -3,8 +3,8 @@
 //! brought them in) and checks that every commit changing `catalog/`, `policies/` or
 //! `bazaar.toml` is signed by a key that `policies/allowed_signers` **of its parent** lists for
 //! the committer, and that each merge's recorded approvals are well-formed and cover the roles
-//! the base policies required for that change. History before the first `allowed_signers` is
-//! genesis.
+//! the base policies required for that change. History before the first `allowed_signers`
+//! that lists a key is genesis.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -183,7 +183,15 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, AuditError> {
     };
     let commits = chain
         .par_iter()
-        .map_init(|| repo.local(), |r, id| audit_commit(r, *id, &ctx))
+        .map_init(
+            || {
+                let mut r = repo.local();
+                // trees of the policies and settings are read again for many commits
+                r.object_cache_size_if_unset(16 * 1024 * 1024);
+                r
+            },
+            |r, id| audit_commit(r, *id, &ctx),
+        )
         .collect::<Result<Vec<_>, _>>()?;
     Ok(AuditReport { tip, commits })
 }
@@ -237,6 +245,11 @@ fn audit_commit(
         })
         .clone();
     let signers = match signers {
+        // a file that lists no key yet (the template `bazaar init` writes) is no trust root
+        Ok(s) if s.signers.is_empty() => {
+            out.status = Status::Genesis;
+            return Ok(out);
+        }
         Ok(s) => s,
         Err(e) => {
             out.status = Status::Failed;
@@ -469,7 +482,10 @@ fn required_roles(
     let judge_for_base = match cached {
         Some(j) => j,
         None => {
-            let policies = PolicySet::load(&base_snap, false).map_err(|e| e.to_string())?;
+            let mut policies = PolicySet::load(&base_snap, false).map_err(|e| e.to_string())?;
+            if !policies.reads_catalog() {
+                policies.prepare();
+            }
             let config = base_snap
                 .read("bazaar.toml", crate::manifest::MAX_MANIFEST_BYTES)
                 .ok()

@@ -278,6 +278,10 @@ impl Snapshot {
         max: usize,
     ) -> Vec<Result<Result<Vec<u8>, u64>, SnapshotError>> {
         use rayon::prelude::*;
+        if paths.len() < 64 {
+            // a few reads are cheaper on one thread with a pooled handle
+            return paths.iter().map(|p| self.read(p, max)).collect();
+        }
         match &self.source {
             Source::Dir(_) => paths.par_iter().map(|p| self.read(p, max)).collect(),
             Source::Git(repo) => paths

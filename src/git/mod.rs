@@ -52,6 +52,8 @@ pub struct Repo {
     repo: gix::ThreadSafeRepository,
     path: String,
     git_dir: std::path::PathBuf,
+    /// Handles made for earlier reads, reused: making one costs file-system lookups.
+    pool: std::sync::Arc<std::sync::Mutex<Vec<gix::Repository>>>,
 }
 
 impl Repo {
@@ -66,12 +68,16 @@ impl Repo {
             repo: repo.into_sync(),
             path: root.display().to_string(),
             git_dir,
+            pool: Default::default(),
         })
     }
 
     /// Resolves a revision to a commit id (hex).
     pub fn resolve(&self, rev: &str) -> Result<String, GitError> {
-        let repo = self.repo.to_thread_local();
+        self.with(|repo| self.resolve_in(repo, rev))
+    }
+
+    fn resolve_in(&self, repo: &gix::Repository, rev: &str) -> Result<String, GitError> {
         let bad = |detail: String| GitError::BadRev {
             rev: rev.into(),
             path: self.path.clone(),
@@ -92,7 +98,15 @@ impl Repo {
         rev: &str,
         roots: &[&str],
     ) -> Result<(String, BTreeMap<String, Entry>), GitError> {
-        let repo = self.repo.to_thread_local();
+        self.with(|repo| self.list_tree_in(repo, rev, roots))
+    }
+
+    fn list_tree_in(
+        &self,
+        repo: &gix::Repository,
+        rev: &str,
+        roots: &[&str],
+    ) -> Result<(String, BTreeMap<String, Entry>), GitError> {
         let bad = |detail: String| GitError::BadRev {
             rev: rev.into(),
             path: self.path.clone(),
@@ -160,17 +174,36 @@ impl Repo {
             detail: e.to_string(),
         };
         let id = gix::ObjectId::from_hex(oid.as_bytes()).map_err(|e| err(&e))?;
-        Ok(self.local().find_header(id).map_err(|e| err(&e))?.size())
+        Ok(self
+            .with(|r| r.find_header(id))
+            .map_err(|e| err(&e))?
+            .size())
     }
 
     /// A handle for the current thread (cheap to keep, costly to make per read).
     pub fn local(&self) -> gix::Repository {
-        self.repo.to_thread_local()
+        let mut r = self.repo.to_thread_local();
+        // trees and small blobs are often read more than once (audit, diffs)
+        r.object_cache_size_if_unset(8 * 1024 * 1024);
+        r
+    }
+
+    /// Runs `f` with a pooled handle (made once, reused by later calls on any thread).
+    pub fn with<T>(&self, f: impl FnOnce(&gix::Repository) -> T) -> T {
+        let r = self
+            .pool
+            .lock()
+            .expect("pool")
+            .pop()
+            .unwrap_or_else(|| self.local());
+        let out = f(&r);
+        self.pool.lock().expect("pool").push(r);
+        out
     }
 
     /// Reads a blob; `Ok(Err(size))` when it is larger than `max` (checked from the header first).
     pub fn read_blob(&self, oid: &str, max: usize) -> Result<Result<Vec<u8>, u64>, GitError> {
-        read_blob(&self.local(), oid, max)
+        self.with(|r| read_blob(r, oid, max))
     }
 }
 

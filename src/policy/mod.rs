@@ -364,6 +364,15 @@ impl PolicySet {
         cache::hash128(&parts)
     }
 
+    /// Analyzes the policies once (regorus prepares an engine on its first evaluation), so that
+    /// clones made for many evaluations start prepared.
+    pub fn prepare(&mut self) {
+        if self.is_ok() {
+            self.engine.set_input(Value::new_object());
+            let _ = self.engine.eval_rule(format!("{RESULT_PACKAGE}.result"));
+        }
+    }
+
     /// True when a policy reads `data.catalog` (only then is it added, and part of the cache key).
     pub fn reads_catalog(&self) -> bool {
         self.sources
@@ -689,7 +698,11 @@ pub fn evaluate_apps(
     let mut set = set.clone();
     set.grace = chrono::Duration::days(deadline_days);
     let set = &set;
-    let fingerprint = set.fingerprint(catalog);
+    let fingerprint = if use_cache {
+        set.fingerprint(catalog)
+    } else {
+        0
+    };
     let mut cache = snap
         .cache_dir()
         .filter(|_| use_cache)
@@ -719,7 +732,11 @@ pub fn evaluate_apps(
                     sbom_input(snap, entry),
                     ctx,
                 );
-                let key = cache::key(fingerprint, &input);
+                let key = if use_cache {
+                    cache::key(fingerprint, &input)
+                } else {
+                    String::new()
+                };
                 let (raw, fresh) = match cache.get(&key).and_then(|j| Value::from_json_str(j).ok())
                 {
                     Some(v) => (Ok(v), None),
