@@ -472,9 +472,9 @@ fn required_roles(
     .map_err(|e| e.to_string())?;
     let paths = prefixes(&changed);
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
-    let base_snap = Snapshot::from_repo_subset(ctx.repo, &base.to_string(), &refs)
+    let base_snap = Snapshot::from_repo_subset_in(ctx.repo, repo, &base.to_string(), &refs)
         .map_err(|e| e.to_string())?;
-    let head_snap = Snapshot::from_repo_subset(ctx.repo, &head.to_string(), &refs)
+    let head_snap = Snapshot::from_repo_subset_in(ctx.repo, repo, &head.to_string(), &refs)
         .map_err(|e| e.to_string())?;
     let facts = tree_facts(repo, base).map_err(|e| e.to_string())?;
     let key = (facts.governed[2], facts.governed[0]);

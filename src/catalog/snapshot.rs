@@ -206,8 +206,18 @@ impl Snapshot {
         rev: &str,
         paths: &[&str],
     ) -> Result<Snapshot, SnapshotError> {
+        repo.with(|local| Self::from_repo_subset_in(repo, local, rev, paths))
+    }
+
+    /// [`Snapshot::from_repo_subset`] listing with the caller's gix handle.
+    pub fn from_repo_subset_in(
+        repo: &git::Repo,
+        local: &gix::Repository,
+        rev: &str,
+        paths: &[&str],
+    ) -> Result<Snapshot, SnapshotError> {
         let repo = repo.clone();
-        let (commit, listing) = repo.list_tree(rev, paths)?;
+        let (commit, listing) = repo.list_tree_in(local, rev, paths)?;
         let entries = listing
             .into_iter()
             .filter(|(path, _)| !path.split('/').any(hidden))

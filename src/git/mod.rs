@@ -101,7 +101,9 @@ impl Repo {
         self.with(|repo| self.list_tree_in(repo, rev, roots))
     }
 
-    fn list_tree_in(
+    /// [`Repo::list_tree`] with the caller's handle (whose object cache may already hold the
+    /// trees).
+    pub fn list_tree_in(
         &self,
         repo: &gix::Repository,
         rev: &str,
