@@ -183,15 +183,9 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, AuditError> {
     };
     let commits = chain
         .par_iter()
-        .map_init(
-            || {
-                let mut r = repo.local();
-                // trees of the policies and settings are read again for many commits
-                r.object_cache_size_if_unset(16 * 1024 * 1024);
-                r
-            },
-            |r, id| audit_commit(r, *id, &ctx),
-        )
+        // pooled handles: rayon runs map_init once per job, and a fresh handle and object cache
+        // per job cost more than the work
+        .map(|id| repo.with(|r| audit_commit(r, *id, &ctx)))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(AuditReport { tip, commits })
 }

@@ -256,10 +256,13 @@ pub struct Judged<'a> {
 /// submission's risk (highest) and roles (union, plus `admin` for a governance change). The
 /// audit calls it with small snapshots of one merge.
 pub fn judge(j: &Judged<'_>) -> (Verdict, Vec<(Finding, Vec<String>)>) {
-    let mut policies = j.policies.clone();
-    if policies.reads_catalog() {
-        policies.set_catalog(j.catalog);
-    }
+    let policies = if j.policies.reads_catalog() {
+        let mut p = j.policies.clone();
+        p.set_catalog(j.catalog);
+        std::borrow::Cow::Owned(p)
+    } else {
+        std::borrow::Cow::Borrowed(j.policies)
+    };
     let ctx = InputContext::new(j.config, j.today);
     let mut base_apps: BTreeMap<String, App> = BTreeMap::new();
     if let (Some(b), Some(d)) = (j.base, j.diff) {

@@ -75,8 +75,8 @@ pub struct PolicySet {
     pub sources: BTreeMap<String, SourceFile>,
     /// Roles the roster defines (required roles must be among them).
     pub known_roles: BTreeSet<String>,
-    /// How long a warning may stay unfixed (bazaar.toml's governance.warn_deadline_days).
-    pub grace: chrono::Duration,
+    /// True once the engine has analysed the policies (cleared when data changes).
+    prepared: bool,
     /// The decisions compiled to regorus' bytecode VM, when opted into with
     /// `BAZAAR_POLICY_ENGINE=vm`; `None` evaluates with the strict interpreter.
     program: Option<std::sync::Arc<regorus::rvm::program::Program>>,
@@ -185,7 +185,7 @@ impl PolicySet {
             errors: Vec::new(),
             sources: BTreeMap::new(),
             known_roles: BTreeSet::new(),
-            grace: chrono::Duration::days(30),
+            prepared: false,
             program: None,
         };
         let files: Vec<&String> = snap
@@ -336,6 +336,7 @@ impl PolicySet {
 
     /// Adds the catalog-wide facts (`data.catalog`) the rules may read.
     pub fn set_catalog(&mut self, catalog: &Catalog) {
+        self.prepared = false;
         if let Err(e) = self.engine.add_data(Value::from(catalog_data(catalog))) {
             self.errors.push(Finding::new(
                 Code::POLICY_ERROR,
@@ -367,7 +368,8 @@ impl PolicySet {
     /// Analyzes the policies once (regorus prepares an engine on its first evaluation), so that
     /// clones made for many evaluations start prepared.
     pub fn prepare(&mut self) {
-        if self.is_ok() {
+        if self.is_ok() && !self.prepared {
+            self.prepared = true;
             self.engine.set_input(Value::new_object());
             let _ = self.engine.eval_rule(format!("{RESULT_PACKAGE}.result"));
         }
@@ -395,7 +397,7 @@ impl PolicySet {
         deadline: chrono::NaiveDate,
     ) -> AppVerdict {
         let raw = self.eval_raw(input);
-        self.interpret(raw, manifest, app_id, deadline)
+        self.interpret(raw, manifest, app_id, deadline, chrono::Duration::days(30))
     }
 
     /// A bytecode VM for this thread, when the policies compiled to one.
@@ -451,6 +453,7 @@ impl PolicySet {
         manifest: Option<(&SourceFile, &crate::manifest::Spans)>,
         app_id: &str,
         deadline: chrono::NaiveDate,
+        grace: chrono::Duration,
     ) -> AppVerdict {
         let mut verdict = AppVerdict::default();
         let sources = &self.sources;
@@ -486,12 +489,10 @@ impl PolicySet {
         for (rule, severity) in [("deny", Severity::Error), ("warn", Severity::Warning)] {
             match part(rule) {
                 Value::Null | Value::Undefined => {}
-                v => {
-                    match findings_of(rule, &v, severity, manifest, app_id, deadline, self.grace) {
-                        Ok(fs) => verdict.findings.extend(fs),
-                        Err(msg) => fail(&mut verdict, msg),
-                    }
-                }
+                v => match findings_of(rule, &v, severity, manifest, app_id, deadline, grace) {
+                    Ok(fs) => verdict.findings.extend(fs),
+                    Err(msg) => fail(&mut verdict, msg),
+                },
             }
         }
         match part("risk") {
@@ -695,9 +696,17 @@ pub fn evaluate_apps(
     let deadline_days = ctx.config["governance"]["warn_deadline_days"]
         .as_i64()
         .unwrap_or(30);
-    let mut set = set.clone();
-    set.grace = chrono::Duration::days(deadline_days);
-    let set = &set;
+    let grace = chrono::Duration::days(deadline_days);
+    // rayon calls map_init once per job, not per thread: clone an engine that is already prepared
+    let prepared;
+    let set = if set.prepared {
+        set
+    } else {
+        let mut s = set.clone();
+        s.prepare();
+        prepared = s;
+        &prepared
+    };
     let fingerprint = if use_cache {
         set.fingerprint(catalog)
     } else {
@@ -758,6 +767,7 @@ pub fn evaluate_apps(
                     manifest.map(|m| (m, &entry.app.spans)),
                     &entry.app.id,
                     deadline,
+                    grace,
                 );
                 if verdict
                     .findings
