@@ -174,20 +174,7 @@ impl Snapshot {
 
     /// Lists the tree of a revision straight from the object database (no checkout).
     pub fn from_rev(root: &Path, rev: &str) -> Result<Snapshot, SnapshotError> {
-        let repo = git::Repo::open(root)?;
-        let (commit, listing) = repo.list_tree(rev, TRACKED_ROOTS)?;
-        let entries = listing
-            .into_iter()
-            .filter(|(path, _)| !path.split('/').any(hidden))
-            .collect();
-        Ok(Snapshot {
-            origin: Origin::Rev {
-                rev: rev.to_string(),
-                commit,
-            },
-            entries,
-            source: Source::Git(Box::new(repo)),
-        })
+        Self::from_rev_subset(root, rev, TRACKED_ROOTS)
     }
 
     /// Lists only some paths of a revision (top-level names or deeper folders and files), for

@@ -78,18 +78,25 @@ impl Repo {
     }
 
     fn resolve_in(&self, repo: &gix::Repository, rev: &str) -> Result<String, GitError> {
+        Ok(self.commit_in(repo, rev)?.id.to_string())
+    }
+
+    /// The commit a revision names.
+    fn commit_in<'r>(
+        &self,
+        repo: &'r gix::Repository,
+        rev: &str,
+    ) -> Result<gix::Commit<'r>, GitError> {
         let bad = |detail: String| GitError::BadRev {
             rev: rev.into(),
             path: self.path.clone(),
             detail,
         };
         let id = repo.rev_parse_single(rev).map_err(|e| bad(e.to_string()))?;
-        let commit = id
-            .object()
+        id.object()
             .map_err(|e| bad(e.to_string()))?
             .peel_to_commit()
-            .map_err(|e| bad(e.to_string()))?;
-        Ok(commit.id.to_string())
+            .map_err(|e| bad(e.to_string()))
     }
 
     /// Lists every path under `roots` at `rev`: files, links and submodules with their ids.
@@ -109,18 +116,11 @@ impl Repo {
         rev: &str,
         roots: &[&str],
     ) -> Result<(String, BTreeMap<String, Entry>), GitError> {
-        let bad = |detail: String| GitError::BadRev {
-            rev: rev.into(),
-            path: self.path.clone(),
-            detail,
-        };
-        let id = repo.rev_parse_single(rev).map_err(|e| bad(e.to_string()))?;
-        let commit = id
-            .object()
-            .map_err(|e| bad(e.to_string()))?
-            .peel_to_commit()
-            .map_err(|e| bad(e.to_string()))?;
-        let tree = commit.tree().map_err(|e| bad(e.to_string()))?;
+        let commit = self.commit_in(repo, rev)?;
+        let tree = commit.tree().map_err(|e| GitError::Read {
+            what: format!("tree of {rev}"),
+            detail: e.to_string(),
+        })?;
         let read = |e: &dyn std::fmt::Display| GitError::Read {
             what: format!("tree of {rev}"),
             detail: e.to_string(),
