@@ -35,6 +35,9 @@ pub struct AuditOptions {
     pub rev: Option<String>,
     /// The day policies take as today when recomputing required roles.
     pub today: Option<chrono::NaiveDate>,
+    /// Re-derive each merge's required roles from the base's policies instead of trusting the
+    /// signed record's `Bazaar-Required-Roles` (slower; catches a signer that got them wrong).
+    pub recompute: bool,
 }
 
 /// The verdict on one commit.
@@ -345,16 +348,28 @@ fn check_approvals(
         Ok(r) => r,
         Err(e) => return reasons.push(format!("the base roster cannot be read: {e}")),
     };
-    // the roles the base's policies required for this change, recomputed as of the merge's day
-    let required = match required_roles(
-        repo,
-        base,
-        head,
-        ctx.opts.today.unwrap_or(day).min(day),
-        ctx,
-    ) {
-        Ok(r) => r,
-        Err(e) => return reasons.push(format!("cannot recompute the required roles: {e}")),
+    // the roles the base's policies required for this change: as the signed record says, or
+    // recomputed from the base's policies as of the merge's day
+    let day = ctx.opts.today.unwrap_or(day).min(day);
+    let required = match (&record.required_roles, ctx.opts.recompute) {
+        (Some(recorded), false) => recorded.iter().cloned().collect(),
+        (recorded, _) => match required_roles(repo, base, head, day, ctx) {
+            Ok(r) => {
+                if let Some(recorded) = recorded {
+                    let recorded: std::collections::BTreeSet<String> =
+                        recorded.iter().cloned().collect();
+                    if recorded != r {
+                        reasons.push(format!(
+                            "the record says the change required {} but the base's policies require {}",
+                            list(&recorded),
+                            list(&r)
+                        ));
+                    }
+                }
+                r
+            }
+            Err(e) => return reasons.push(format!("cannot recompute the required roles: {e}")),
+        },
     };
     let cov = coverage(
         &record.approvals,
@@ -364,6 +379,14 @@ fn check_approvals(
         &head_hex,
     );
     reasons.extend(cov.problems.iter().map(ToString::to_string));
+}
+
+fn list(roles: &std::collections::BTreeSet<String>) -> String {
+    if roles.is_empty() {
+        "no role".into()
+    } else {
+        roles.iter().cloned().collect::<Vec<_>>().join(", ")
+    }
 }
 
 /// Files and folders that differ between two trees, below the governed top-level names; equal

@@ -311,6 +311,7 @@ fn record(
         author: opts.author.clone(),
         head: head.to_string(),
         risk: checked.verdict.risk.as_str().to_string(),
+        required_roles: Some(checked.verdict.required_roles.iter().cloned().collect()),
         approvals,
         ..Default::default()
     };

@@ -124,6 +124,10 @@ enum Command {
         /// The tip to audit from.
         #[arg(long)]
         rev: Option<String>,
+        /// Re-derive every merge's required roles from its base's policies instead of trusting
+        /// the signed record (slower; catches a signer that computed them wrong).
+        #[arg(long)]
+        recompute: bool,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
@@ -448,11 +452,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Audit { root, rev, format } => {
+        Command::Audit {
+            root,
+            rev,
+            recompute,
+            format,
+        } => {
             let report = crate::audit::audit(&crate::audit::AuditOptions {
                 root,
                 rev,
                 today: None,
+                recompute,
             })?;
             use crate::audit::Status;
             let failed = report.count(&Status::Failed);

@@ -9,6 +9,7 @@
 //! Bazaar-Author: jane-doe
 //! Bazaar-Head: 4f1c…
 //! Bazaar-Risk: medium
+//! Bazaar-Required-Roles: product-owner, security
 //! Bazaar-Added: com.acme.finance.budget-viewer
 //! Bazaar-Approval: alice role=security review=1234 head=4f1c… at=2026-11-24T16:03:11Z
 //! ```
@@ -32,6 +33,9 @@ pub struct MergeRecord {
     pub head: String,
     /// Risk class of the submission.
     pub risk: String,
+    /// The roles the base policies required, as computed when merging (`None` in records that
+    /// predate this trailer).
+    pub required_roles: Option<Vec<String>>,
     /// Apps added, changed and removed (ids), and renamed (`from -> to` folders).
     pub added: Vec<String>,
     /// Changed app ids.
@@ -67,6 +71,16 @@ impl MergeRecord {
         }
         t("Head", &self.head);
         t("Risk", &self.risk);
+        if let Some(roles) = &self.required_roles {
+            t(
+                "Required-Roles",
+                &if roles.is_empty() {
+                    "none".to_string()
+                } else {
+                    roles.join(", ")
+                },
+            );
+        }
         for id in &self.added {
             t("Added", id);
         }
@@ -128,6 +142,16 @@ impl MergeRecord {
                     seen_head = true;
                 }
                 "Risk" => r.risk = v,
+                "Required-Roles" => {
+                    r.required_roles = Some(if v == "none" {
+                        Vec::new()
+                    } else {
+                        v.split(',')
+                            .map(|x| x.trim().to_string())
+                            .filter(|x| !x.is_empty())
+                            .collect()
+                    })
+                }
                 "Added" => r.added.push(v),
                 "Changed" => r.changed.push(v),
                 "Removed" => r.removed.push(v),
@@ -189,6 +213,7 @@ mod tests {
             author: Some("jane-doe".into()),
             head: "ab".repeat(20),
             risk: "medium".into(),
+            required_roles: Some(vec!["product-owner".into(), "security".into()]),
             added: vec!["com.acme.finance.budget-viewer".into()],
             approvals: vec![Approval {
                 login: "alice".into(),

@@ -127,6 +127,10 @@ fn a_merge_is_signed_verified_by_git_and_records_its_approvals() {
         "{trailers}"
     );
     assert!(trailers.contains("Bazaar-Risk: medium"));
+    assert!(
+        trailers.contains("Bazaar-Required-Roles: product-owner, security"),
+        "{trailers}"
+    );
     assert!(trailers.contains("Bazaar-Changed: com.acme.security.password-strength-meter"));
     assert!(trailers.contains("Bazaar-Opened: 2026-11-20T09:00:00Z"));
     assert_eq!(
@@ -501,6 +505,15 @@ fn unknown_keys_self_authorized_keys_and_wrong_principals_are_caught() {
 /// A merge of the submission signed with Bazaar's key whose record carries `approvals`, made
 /// without `bazaar merge`'s checks (as a buggy or misused signer could).
 fn crafted_merge(r: &Repo, approvals: Vec<bazaar::review::Approval>) {
+    crafted_merge_recording(r, approvals, None)
+}
+
+/// [`crafted_merge`] whose record also states the required roles.
+fn crafted_merge_recording(
+    r: &Repo,
+    approvals: Vec<bazaar::review::Approval>,
+    required_roles: Option<Vec<String>>,
+) {
     let repo = git2::Repository::open(&r.dir).unwrap();
     let base = repo
         .find_branch("main", git2::BranchType::Local)
@@ -517,6 +530,7 @@ fn crafted_merge(r: &Repo, approvals: Vec<bazaar::review::Approval>) {
     let mut index = repo.merge_commits(&base, &head, None).unwrap();
     let tree = index.write_tree_to(&repo).unwrap();
     let record = bazaar::review::MergeRecord {
+        required_roles,
         subject: "Merge".into(),
         author: Some("jane-doe".into()),
         head: head.id().to_string(),
@@ -567,4 +581,38 @@ fn under_approved_and_stale_merges_are_caught_even_when_signed() {
         ],
     );
     audit_fails(&r, "was given on");
+}
+
+#[test]
+fn recorded_roles_are_trusted_by_default_and_checked_with_recompute() {
+    // the record states the right roles but an approval is missing: caught from the record alone
+    let r = repo();
+    let head = git(&r.dir, &["rev-parse", "submission"]);
+    let roles = |v: &[&str]| Some(v.iter().map(|s| s.to_string()).collect());
+    crafted_merge_recording(
+        &r,
+        vec![approval("alice", "security", &head)],
+        roles(&["product-owner", "security"]),
+    );
+    audit_fails(&r, "no valid approval in the product-owner role");
+
+    // a signer that understated the roles: the signed record is trusted by default, and
+    // --recompute re-derives the roles from the base's policies and catches it
+    let r = repo();
+    let head = git(&r.dir, &["rev-parse", "submission"]);
+    crafted_merge_recording(
+        &r,
+        vec![approval("alice", "security", &head)],
+        roles(&["security"]),
+    );
+    assert_eq!(audit(&r).code, 0);
+    let deep = bazaar(&["audit", "--root", r.dir.to_str().unwrap(), "--recompute"]);
+    assert_eq!(deep.code, 1, "{}", deep.stdout);
+    assert!(deep.stdout.contains("the record says the change required security but the base's policies require product-owner, security"), "{}", deep.stdout);
+
+    // and a correct history passes the deep audit too
+    let r = repo();
+    approve_and_merge(&r);
+    let deep = bazaar(&["audit", "--root", r.dir.to_str().unwrap(), "--recompute"]);
+    assert_eq!(deep.code, 0, "{}", deep.stdout);
 }
