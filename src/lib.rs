@@ -16,3 +16,4 @@ pub mod policy;
 pub mod review;
 pub mod scaffold;
 pub mod signing;
+pub mod site;

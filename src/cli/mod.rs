@@ -116,6 +116,18 @@ enum Command {
         #[arg(long)]
         push: Option<String>,
     },
+    /// Build the static site into a fresh folder and publish it atomically at --out.
+    Build {
+        /// The catalog repository.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Build a revision instead of the working tree.
+        #[arg(long)]
+        rev: Option<String>,
+        /// Where the site is published (a link replaced atomically on every build).
+        #[arg(long, default_value = "public")]
+        out: PathBuf,
+    },
     /// Verify the signed governance history: signatures, signers as of each parent, approvals.
     Audit {
         /// The catalog repository.
@@ -451,6 +463,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 Err(e) => Err(e.into()),
             }
+        }
+        Command::Build { root, rev, out } => {
+            let started = std::time::Instant::now();
+            let out = if out.is_relative() {
+                root.join(out)
+            } else {
+                out
+            };
+            let built = crate::site::build(&crate::site::BuildOptions {
+                root,
+                rev,
+                out: out.clone(),
+                today: today()?,
+            })?;
+            let errors = built.report.count(crate::diagnostics::Severity::Error);
+            if errors > 0 {
+                eprintln!(
+                    "warning: {errors} error(s) in the catalog; apps with errors are left out (run `bazaar check`)"
+                );
+            }
+            eprintln!(
+                "built {} pages into {} in {:.2} s",
+                built.pages,
+                out.display(),
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
             root,

@@ -7,4 +7,5 @@ mod merge;
 mod policy;
 mod proptest_parser;
 mod signing;
+mod site;
 mod support;
