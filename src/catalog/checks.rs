@@ -45,35 +45,28 @@ pub(super) fn layout(snap: &Snapshot) -> Layout {
     let mut team_dirs: BTreeMap<&str, bool> = BTreeMap::new();
     for (path, entry) in &snap.entries {
         by_lower.entry(path.to_lowercase()).or_default().push(path);
-        match entry.kind {
-            Kind::Symlink => {
-                out.findings.push(at_path(
-                    Code::SYMLINK,
-                    path,
-                    format!("{path} is a symbolic link"),
-                    "replace the link with the file itself, or remove it",
-                ));
-                continue;
-            }
-            Kind::Submodule => {
-                out.findings.push(at_path(
-                    Code::SUBMODULE,
-                    path,
-                    format!("{path} is a Git submodule or nested repository"),
-                    "remove it (`git rm PATH`) and commit the files themselves",
-                ));
-                continue;
-            }
-            Kind::Special => {
-                out.findings.push(at_path(
-                    Code::SPECIAL_FILE,
-                    path,
-                    format!("{path} is a named pipe, socket or device"),
-                    "remove it; the catalog holds only regular files",
-                ));
-                continue;
-            }
-            Kind::File => {}
+        let refused = match entry.kind {
+            Kind::Symlink => Some((
+                Code::SYMLINK,
+                "a symbolic link",
+                "replace the link with the file itself, or remove it",
+            )),
+            Kind::Submodule => Some((
+                Code::SUBMODULE,
+                "a Git submodule or nested repository",
+                "remove it (`git rm PATH`) and commit the files themselves",
+            )),
+            Kind::Special => Some((
+                Code::SPECIAL_FILE,
+                "a named pipe, socket or device",
+                "remove it; the catalog holds only regular files",
+            )),
+            Kind::File => None,
+        };
+        if let Some((code, what, help)) = refused {
+            out.findings
+                .push(at_path(code, path, format!("{path} is {what}"), help));
+            continue;
         }
         let parts: Vec<&str> = path.split('/').collect();
         if parts[0] != "catalog" {

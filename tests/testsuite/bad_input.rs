@@ -11,14 +11,7 @@ use crate::support::*;
 /// `bazaar check --root DIR --format json EXTRA…`: exit code, parsed report, stderr. Also runs
 /// the human and GitHub formats. Fails the test when the binary panicked.
 fn check(root: &Path, extra: &[&str]) -> (i32, Value, String) {
-    let mut args = vec![
-        "check",
-        "--root",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
+    let mut args = check_args(root, extra);
     let r = bazaar(&args);
     assert!(
         !r.stderr.contains("panicked"),
@@ -43,15 +36,7 @@ fn check(root: &Path, extra: &[&str]) -> (i32, Value, String) {
 
 /// A run that could not check anything (exit 2, no report); returns stderr.
 fn check_fails(root: &Path, extra: &[&str]) -> String {
-    let mut args = vec![
-        "check",
-        "--root",
-        root.to_str().unwrap(),
-        "--format",
-        "json",
-    ];
-    args.extend_from_slice(extra);
-    let r = bazaar(&args);
+    let r = bazaar(&check_args(root, extra));
     assert!(
         !r.stderr.contains("panicked"),
         "bazaar panicked:\n{}",

@@ -32,8 +32,8 @@ pub fn bazaar(args: &[&str]) -> Run {
     }
 }
 
-/// `bazaar check --root DIR EXTRA… --format json`, parsed.
-pub fn check_json(root: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+/// The arguments of `bazaar check --root DIR --format json EXTRA…` (the format is at index 4).
+pub fn check_args<'a>(root: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
     let mut args = vec![
         "check",
         "--root",
@@ -42,7 +42,12 @@ pub fn check_json(root: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
         "json",
     ];
     args.extend_from_slice(extra);
-    let r = bazaar(&args);
+    args
+}
+
+/// `bazaar check --root DIR EXTRA… --format json`, parsed.
+pub fn check_json(root: &Path, extra: &[&str]) -> (i32, serde_json::Value) {
+    let r = bazaar(&check_args(root, extra));
     let mut v: serde_json::Value = serde_json::from_str(&r.stdout)
         .unwrap_or_else(|e| panic!("json ({e}): {}\n{}", r.stdout, r.stderr));
     // wall-clock timings differ between runs; everything else must not
