@@ -68,6 +68,11 @@ pub struct CommitAudit {
     /// Why it failed.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
+    /// When it was committed.
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
+    /// Bazaar's record, for a merge that carries one (the site shows approval trails from it).
+    #[serde(skip)]
+    pub record: Option<MergeRecord>,
 }
 
 /// The audit of a history.
@@ -208,6 +213,16 @@ fn audit_commit(
         status: Status::Verified,
         changed: Vec::new(),
         reasons: Vec::new(),
+        time: c
+            .committer()
+            .ok()
+            .and_then(|s| s.time().ok())
+            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)),
+        record: if parents.len() > 1 {
+            MergeRecord::parse(&message).ok().flatten()
+        } else {
+            None
+        },
     };
     let mine = tree_facts(repo, id)?;
     let parent = match parents.first() {

@@ -121,6 +121,99 @@ fn error_chain(e: &dyn std::error::Error) -> String {
     s
 }
 
+/// What the signed history says: each app's approval trail and how long submissions took.
+#[derive(Default)]
+struct History {
+    trails: BTreeMap<String, Vec<Value>>,
+    /// Hours from a submission's opening to its merge.
+    lead_hours: Vec<f64>,
+}
+
+/// Reads the trailers of the first-parent history (when the catalog is a Git repository), with
+/// each merge's signature status from the audit.
+fn governance_history(opts: &BuildOptions) -> History {
+    let mut h = History::default();
+    let Ok(report) = crate::audit::audit(&crate::audit::AuditOptions {
+        root: opts.root.clone(),
+        rev: opts.rev.clone(),
+        today: opts.today,
+        recompute: false,
+    }) else {
+        return h;
+    };
+    for c in &report.commits {
+        let Some(r) = &c.record else { continue };
+        let status = match c.status {
+            crate::audit::Status::Verified => "signature verified",
+            crate::audit::Status::Failed => "FAILED audit",
+            crate::audit::Status::Genesis => "before signing began",
+            crate::audit::Status::NotGoverned => "not governed",
+        };
+        if let (Some(opened), Some(merged)) = (r.opened, c.time) {
+            h.lead_hours
+                .push((merged - opened).num_minutes() as f64 / 60.0);
+        }
+        let entry = json!({
+            "commit": &c.commit[..12.min(c.commit.len())],
+            "date": c.time.map(|t| t.format("%Y-%m-%d").to_string()),
+            "subject": c.subject, "submission": r.submission, "status": status, "head": &r.head[..12.min(r.head.len())],
+            "approvals": r.approvals.iter().map(|a| json!({ "login": a.login, "role": a.role, "at": a.at.format("%Y-%m-%d %H:%M UTC").to_string() })).collect::<Vec<_>>(),
+        });
+        for id in r.added.iter().chain(&r.changed) {
+            h.trails.entry(id.clone()).or_default().push(entry.clone());
+        }
+    }
+    h
+}
+
+fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+/// The governance dashboard's numbers.
+fn dashboard(apps: &[Value], history: &History, today: chrono::NaiveDate) -> Value {
+    let count_by = |key: &str| {
+        let mut m: BTreeMap<String, usize> = BTreeMap::new();
+        for a in apps {
+            *m.entry(a[key].as_str().unwrap_or_default().to_string())
+                .or_default() += 1;
+        }
+        m
+    };
+    let reviewed: Vec<&Value> = apps.iter().filter(|a| a["tier"] != "discover").collect();
+    let with_sbom = reviewed
+        .iter()
+        .filter(|a| !a["sbom_url"].is_null() || !a["sbom_file"].is_null())
+        .count();
+    let due = |days: i64| {
+        apps.iter()
+            .filter(|a| {
+                a["review_by"]
+                    .as_str()
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .is_some_and(|d| (d - today).num_days() <= days)
+            })
+            .count()
+    };
+    json!({
+        "tiers": count_by("tier"), "classes": count_by("classification"), "statuses": count_by("status"),
+        "sbom": { "with": with_sbom, "of": reviewed.len() },
+        "due": { "d30": due(30), "d60": due(60), "d90": due(90) },
+        "warnings": apps.iter().map(|a| a["warnings"].as_array().map_or(0, Vec::len)).sum::<usize>(),
+        "median_hours": median(history.lead_hours.clone()).map(|h| (h * 10.0).round() / 10.0),
+        "merges": history.lead_hours.len(),
+    })
+}
+
 fn app_url(id: &str) -> String {
     format!("apps/{id}/")
 }
@@ -151,6 +244,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
         .iter()
         .map(|a| (a.dir.as_str(), a))
         .collect();
+    let history = governance_history(opts);
     let team_name = |slug: &str| {
         cat.teams
             .get(slug)
@@ -200,6 +294,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
             "deprecation_reason": a.lifecycle.deprecation_reason, "retire_on": a.lifecycle.retire_on, "replacement": replacement,
             "risk": v.map_or("unknown", |v| v.risk.as_str()), "required_roles": v.map(|v| v.required_roles.clone()).unwrap_or_default(),
             "warnings": warnings, "readme_html": readme,
+            "trail": history.trails.get(&a.id).cloned().unwrap_or_default(),
         }));
     }
     apps.sort_by(|a, b| {
@@ -333,6 +428,13 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
         ctx.insert("apps", members);
         write(&format!("tags/{k}/index.html"), &render("list.html", &ctx)?)?;
     }
+    let today = opts
+        .today
+        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let mut ctx = base_ctx(1);
+    ctx.insert("dashboard", &dashboard(&apps, &history, today));
+    write("dashboard/index.html", &render("dashboard.html", &ctx)?)?;
+
     // static assets: defaults, then the catalog's overrides
     for f in DEFAULT_TEMPLATES
         .get_dir("static")

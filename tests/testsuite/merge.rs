@@ -616,3 +616,68 @@ fn recorded_roles_are_trusted_by_default_and_checked_with_recompute() {
     let deep = bazaar(&["audit", "--root", r.dir.to_str().unwrap(), "--recompute"]);
     assert_eq!(deep.code, 0, "{}", deep.stdout);
 }
+
+#[test]
+fn the_site_shows_each_apps_approval_trail_and_the_median_time_to_merge() {
+    let r = repo();
+    let out = merge(
+        &r,
+        &[
+            "--approval",
+            "alice:security:101",
+            "--approval",
+            "bob:product-owner:102",
+            "--submission",
+            "https://github.com/acme/app-catalog/pull/42",
+            "--opened",
+            "2020-01-01T00:00:00Z",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let b = bazaar(&["build", "--root", r.dir.to_str().unwrap(), "--rev", "main"]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let page = std::fs::read_to_string(
+        r.dir
+            .join("public/apps/com.acme.security.password-strength-meter/index.html"),
+    )
+    .unwrap();
+    assert!(
+        page.contains("alice as security") && page.contains("bob as product-owner"),
+        "{page}"
+    );
+    assert!(
+        page.contains("signature verified") && page.replace("&#x2F;", "/").contains("pull/42"),
+        "{page}"
+    );
+    let other = std::fs::read_to_string(
+        r.dir
+            .join("public/apps/com.acme.finance.expense-tracker/index.html"),
+    )
+    .unwrap();
+    assert!(other.contains("No signed merge has changed this app yet."));
+    let dash = std::fs::read_to_string(r.dir.join("public/dashboard/index.html")).unwrap();
+    assert!(dash.contains("hours over 1 signed merges"), "{dash}");
+    // tampering shows on the trail too
+    let raw = git(&r.dir, &["cat-file", "commit", "main"]) + "\n";
+    let path = r.dir.join(".git/forged");
+    std::fs::write(
+        &path,
+        raw.replace("Bazaar-Risk: medium", "Bazaar-Risk: low"),
+    )
+    .unwrap();
+    let id = git(
+        &r.dir,
+        &["hash-object", "-t", "commit", "-w", path.to_str().unwrap()],
+    );
+    git(&r.dir, &["update-ref", "refs/heads/main", &id]);
+    assert_eq!(
+        bazaar(&["build", "--root", r.dir.to_str().unwrap(), "--rev", "main"]).code,
+        0
+    );
+    let page = std::fs::read_to_string(
+        r.dir
+            .join("public/apps/com.acme.security.password-strength-meter/index.html"),
+    )
+    .unwrap();
+    assert!(page.contains("FAILED audit"), "{page}");
+}
