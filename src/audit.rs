@@ -218,12 +218,13 @@ fn audit_commit(
             .ok()
             .and_then(|s| s.time().ok())
             .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)),
-        record: if parents.len() > 1 {
-            MergeRecord::parse(&message).ok().flatten()
-        } else {
-            None
-        },
+        record: None,
     };
+    // a merge's record is parsed once: kept for the site, judged below
+    let parsed = (parents.len() > 1).then(|| MergeRecord::parse(&message));
+    if let Some(Ok(Some(r))) = &parsed {
+        out.record = Some(r.clone());
+    }
     let mine = tree_facts(repo, id)?;
     let parent = match parents.first() {
         Some(p) => Some(tree_facts(repo, *p)?),
@@ -296,7 +297,7 @@ fn audit_commit(
     if out.reasons.is_empty() && parents.len() > 1 {
         check_approvals(
             repo,
-            &message,
+            parsed.unwrap_or(Ok(None)),
             (parents[0], parents[1]),
             parent.as_ref().and_then(|p| p.roster),
             when.date_naive(),
@@ -312,14 +313,14 @@ fn audit_commit(
 
 fn check_approvals(
     repo: &gix::Repository,
-    message: &str,
+    parsed: Result<Option<MergeRecord>, String>,
     (base, head): (gix::ObjectId, gix::ObjectId),
     roster_blob: Option<gix::ObjectId>,
     day: chrono::NaiveDate,
     ctx: &Ctx<'_>,
     reasons: &mut Vec<String>,
 ) {
-    let record = match MergeRecord::parse(message) {
+    let record = match parsed {
         Ok(Some(r)) => r,
         Ok(None) => {
             return reasons.push(

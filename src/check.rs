@@ -82,6 +82,8 @@ pub struct Checked {
     pub diff: Option<Diff>,
     /// Risk and roles.
     pub verdict: Verdict,
+    /// The files that were checked (the site reads READMEs from them).
+    pub head: Snapshot,
 }
 
 /// Takes a snapshot of the working tree (`rev` = `None`) or a revision.
@@ -228,6 +230,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
         catalog,
         diff,
         verdict,
+        head,
     })
 }
 

@@ -226,8 +226,8 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
         base: None,
         today: opts.today,
     })?;
-    let snap = crate::check::snapshot(&opts.root, opts.rev.as_deref())?;
-    let tera = templates(&snap)?;
+    let snap = &checked.head;
+    let tera = templates(snap)?;
     let cat = &checked.catalog;
     let config = cat.config.clone();
     let site = json!({

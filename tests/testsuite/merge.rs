@@ -421,16 +421,9 @@ fn git_accepts(r: &Repo, rev: &str) -> bool {
 fn a_merge_changed_after_signing_is_caught_by_audit_and_git() {
     let r = repo();
     approve_and_merge(&r);
-    let raw = git(&r.dir, &["cat-file", "commit", "main"]) + "\n";
-    let forged = raw.replace("Bazaar-Risk: medium", "Bazaar-Risk: low");
-    assert_ne!(raw, forged);
-    let path = r.dir.join(".git/forged");
-    std::fs::write(&path, forged).unwrap();
-    let id = git(
-        &r.dir,
-        &["hash-object", "-t", "commit", "-w", path.to_str().unwrap()],
-    );
-    git(&r.dir, &["update-ref", "refs/heads/main", &id]);
+    forge_tip(&r.dir, "main", |raw| {
+        raw.replace("Bazaar-Risk: medium", "Bazaar-Risk: low")
+    });
     assert!(!git_accepts(&r, "main"));
     audit_fails(&r, "changed after signing");
 }
@@ -658,18 +651,9 @@ fn the_site_shows_each_apps_approval_trail_and_the_median_time_to_merge() {
     let dash = std::fs::read_to_string(r.dir.join("public/dashboard/index.html")).unwrap();
     assert!(dash.contains("hours over 1 signed merges"), "{dash}");
     // tampering shows on the trail too
-    let raw = git(&r.dir, &["cat-file", "commit", "main"]) + "\n";
-    let path = r.dir.join(".git/forged");
-    std::fs::write(
-        &path,
-        raw.replace("Bazaar-Risk: medium", "Bazaar-Risk: low"),
-    )
-    .unwrap();
-    let id = git(
-        &r.dir,
-        &["hash-object", "-t", "commit", "-w", path.to_str().unwrap()],
-    );
-    git(&r.dir, &["update-ref", "refs/heads/main", &id]);
+    forge_tip(&r.dir, "main", |raw| {
+        raw.replace("Bazaar-Risk: medium", "Bazaar-Risk: low")
+    });
     assert_eq!(
         bazaar(&["build", "--root", r.dir.to_str().unwrap(), "--rev", "main"]).code,
         0

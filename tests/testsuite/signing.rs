@@ -137,18 +137,9 @@ fn stock_git_verifies_what_bazaar_signs() {
     assert_eq!(bazaar_verify(&f, first), Err(VerifyError::Unsigned));
 }
 
-/// Rewrites HEAD's raw commit with `edit` and points main at the result (signature kept).
+/// Rewrites main's commit with `edit` (signature kept) and points main at the result.
 fn tamper(f: &Fixture, edit: impl Fn(String) -> String) -> git2::Oid {
-    let raw = git(&f.repo, &["cat-file", "commit", "HEAD"]);
-    let changed = edit(raw + "\n");
-    let path = f.repo.join(".git/tampered");
-    std::fs::write(&path, changed).unwrap();
-    let id = git(
-        &f.repo,
-        &["hash-object", "-t", "commit", "-w", path.to_str().unwrap()],
-    );
-    git(&f.repo, &["update-ref", "refs/heads/main", &id]);
-    git2::Oid::from_str(&id).unwrap()
+    git2::Oid::from_str(&forge_tip(&f.repo, "main", edit)).unwrap()
 }
 
 #[test]

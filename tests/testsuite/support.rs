@@ -173,3 +173,19 @@ pub fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
     let public = std::fs::read_to_string(path.with_extension("pub")).unwrap();
     (path, public.trim().to_string())
 }
+
+/// Rewrites the commit `branch` points at with `edit` on its raw text (signature header kept),
+/// writes it and moves the branch to it: a tampered commit. Returns its id.
+pub fn forge_tip(dir: &Path, branch: &str, edit: impl Fn(String) -> String) -> String {
+    let raw = git(dir, &["cat-file", "commit", branch]) + "\n";
+    let changed = edit(raw.clone());
+    assert_ne!(raw, changed, "the edit must change the commit");
+    let path = dir.join(".git/forged-commit");
+    std::fs::write(&path, changed).unwrap();
+    let id = git(
+        dir,
+        &["hash-object", "-t", "commit", "-w", path.to_str().unwrap()],
+    );
+    git(dir, &["update-ref", &format!("refs/heads/{branch}"), &id]);
+    id
+}
