@@ -301,7 +301,30 @@ fn settings_come_from_the_base_so_a_submission_cannot_allow_its_own_scope() {
     commit_all(p, "sneak a scope in");
     let (code, v) = check_pr(p);
     assert_eq!(code, 1, "{v:#}");
-    assert_eq!(finding(&v, "BZ0308")["location"]["file"], DIRECTORY);
+    let f = finding(&v, "BZ0308");
+    assert_eq!(f["location"]["file"], DIRECTORY);
+    // a field in a nested [auth] table: the span of the offending list item itself
+    let text = std::fs::read_to_string(p.join(DIRECTORY)).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("scopes = "))
+        .unwrap()
+        + 1;
+    let col = text
+        .lines()
+        .nth(line - 1)
+        .unwrap()
+        .find("\"payroll:admin\"")
+        .unwrap()
+        + 1;
+    assert_eq!(
+        (
+            f["location"]["line"].as_u64(),
+            f["location"]["column"].as_u64()
+        ),
+        (Some(line as u64), Some(col as u64)),
+        "{f:#}"
+    );
     assert!(roles(&v).contains(&"admin".to_string()));
 }
 
