@@ -1,3 +1,4 @@
+#![recursion_limit = "256"]
 //! Bazaar: an internal app marketplace kept in Git.
 //!
 //! Data flows one way: source → catalog → verdict → output. The binary's `cli` is a thin layer

@@ -480,14 +480,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let errors = built.report.count(crate::diagnostics::Severity::Error);
             if errors > 0 {
                 eprintln!(
-                    "warning: {errors} error(s) in the catalog; apps with errors are left out (run `bazaar check`)"
+                    "warning: {errors} error(s) in the catalog; apps whose manifests do not load are left out (run `bazaar check`)"
                 );
             }
+            let t = built.timings_ms;
             eprintln!(
-                "built {} pages into {} in {:.2} s",
+                "built {} pages ({} rendered, {} unchanged) and a search index of {} apps into {} in {:.2} s (check {} ms, model {} ms, pages {} ms, search {} ms)",
                 built.pages,
+                built.rendered,
+                built.reused,
+                built.search_records,
                 out.display(),
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                t.check,
+                t.model,
+                t.pages,
+                t.search
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -2,6 +2,7 @@
 //! database without a checkout; writes (signed commits, branch moves with a compare-and-swap)
 //! go through git2, in [`write`].
 
+pub mod history;
 pub mod write;
 
 use std::collections::BTreeMap;

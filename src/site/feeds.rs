@@ -1,0 +1,122 @@
+//! Machine-readable outputs: the Atom feed of app changes (`feed.xml`), `sitemap.xml`, and
+//! `catalog.json` (every app, shape version 1; documented in `site-templates/README.md`).
+
+use serde_json::{Value, json};
+
+use super::model::Model;
+
+/// Escapes text for XML content and attribute values.
+pub fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            // characters XML 1.0 does not allow at all
+            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The site's absolute base (with a trailing slash), when the catalog configures one.
+fn base(model: &Model) -> Option<String> {
+    model.site["base_url"].as_str().map(|b| {
+        if b.ends_with('/') {
+            b.to_string()
+        } else {
+            format!("{b}/")
+        }
+    })
+}
+
+/// The Atom feed of the newest app changes. Links are absolute when the catalog has a
+/// `site.base_url`, relative to the feed otherwise.
+pub fn atom(model: &Model) -> String {
+    let base = base(model).unwrap_or_default();
+    let title = xml_escape(model.site["title"].as_str().unwrap_or("App catalog"));
+    let updated = model
+        .recent
+        .first()
+        .and_then(|c| c["time"].as_str())
+        .unwrap_or("1970-01-01T00:00:00+00:00");
+    let id = if base.is_empty() {
+        "urn:bazaar:catalog".to_string()
+    } else {
+        base.clone()
+    };
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<title>{title}: app changes</title>\n<id>{}</id>\n<updated>{updated}</updated>\n<link rel=\"alternate\" href=\"{}\"/>\n<link rel=\"self\" href=\"{}feed.xml\"/>\n<generator>Bazaar</generator>\n",
+        xml_escape(&id),
+        xml_escape(if base.is_empty() { "./" } else { &base }),
+        xml_escape(&base)
+    );
+    for c in &model.recent {
+        let name = c["name"].as_str().unwrap_or_default();
+        let kind = c["kind"].as_str().unwrap_or("changed");
+        let version = c["version"]
+            .as_str()
+            .map(|v| format!(" {v}"))
+            .unwrap_or_default();
+        let link = c["url"]
+            .as_str()
+            .map(|u| format!("<link href=\"{}\"/>", xml_escape(&format!("{base}{u}"))))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "<entry>\n<title>{}{} {kind}</title>\n<id>urn:bazaar:{}:{}</id>\n<updated>{}</updated>\n{link}\n<author><name>{}</name></author>\n<summary>{}</summary>\n</entry>\n",
+            xml_escape(name),
+            xml_escape(&version),
+            xml_escape(c["full_commit"].as_str().unwrap_or_default()),
+            xml_escape(c["dir"].as_str().unwrap_or_default()),
+            xml_escape(c["time"].as_str().unwrap_or(updated)),
+            xml_escape(c["author"].as_str().unwrap_or("unknown")),
+            xml_escape(c["subject"].as_str().unwrap_or_default()),
+        ));
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+/// `sitemap.xml` of every page (the sitemap protocol wants absolute URLs: without a
+/// `site.base_url` it lists them relative to the site root).
+pub fn sitemap(model: &Model, pages: &[String]) -> String {
+    let base = base(model).unwrap_or_default();
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
+    for p in pages {
+        if p == "404.html" {
+            continue;
+        }
+        let url = p.strip_suffix("index.html").unwrap_or(p);
+        out.push_str(&format!(
+            "<url><loc>{}</loc></url>\n",
+            xml_escape(&format!("{base}{url}"))
+        ));
+    }
+    out.push_str("</urlset>\n");
+    out
+}
+
+/// `catalog.json`: every app as its manifest says, plus its page and team.
+pub fn catalog_json(cat: &crate::catalog::Catalog, model: &Model) -> String {
+    let apps: Vec<Value> = cat
+        .apps
+        .iter()
+        .map(|e| {
+            let mut v = serde_json::to_value(&e.app).unwrap_or(Value::Null);
+            v["url"] = super::model::app_url(&e.app.id).into();
+            v
+        })
+        .collect();
+    serde_json::to_string(&json!({
+        "version": 1,
+        "title": model.site["title"],
+        "apps": apps,
+    }))
+    .unwrap_or_default()
+}

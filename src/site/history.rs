@@ -1,0 +1,107 @@
+//! What Git says about the catalog, for the pages: each app's approval trail (from the signed
+//! merge records, with the audit's verdict), its version history, the catalog's recent changes
+//! (index and Atom feed), and how long submissions took to merge (dashboard).
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use super::BuildOptions;
+use crate::git::history::ChangeKind;
+
+/// How many first-parent commits the version history and feed look back.
+pub const HISTORY_COMMITS: usize = 2000;
+/// Versions listed per app page.
+pub const VERSIONS_PER_APP: usize = 10;
+/// Changes in the feed and the index's "recently changed" list.
+pub const RECENT_CHANGES: usize = 50;
+
+/// The history the pages show.
+#[derive(Default)]
+pub struct History {
+    /// Approval trail per app id, newest first.
+    pub trails: BTreeMap<String, Vec<Value>>,
+    /// Version history per app folder, newest first.
+    pub versions: BTreeMap<String, Vec<Value>>,
+    /// The newest app changes, newest first: `{ dir, kind, version, date, time, subject, commit }`.
+    pub recent: Vec<Value>,
+    /// Hours from a submission's opening to its merge.
+    pub lead_hours: Vec<f64>,
+}
+
+fn short(id: &str) -> &str {
+    &id[..12.min(id.len())]
+}
+
+/// Reads the history of the catalog's Git repository (empty when the catalog is a plain folder).
+pub fn read(opts: &BuildOptions) -> History {
+    let mut h = History::default();
+    let Ok(repo) = crate::git::Repo::open(&opts.root) else {
+        return h;
+    };
+    let rev = opts.rev.clone().unwrap_or_else(|| "HEAD".into());
+    if let Ok(changes) = repo.app_changes(&rev, HISTORY_COMMITS) {
+        for c in changes {
+            let date = c.time.map(|t| t.format("%Y-%m-%d").to_string());
+            for a in &c.apps {
+                let entry = json!({
+                    "dir": a.dir, "kind": a.kind, "version": a.version, "date": date,
+                    "time": c.time.map(|t| t.to_rfc3339()), "subject": c.subject,
+                    "author": c.author, "commit": short(&c.commit), "full_commit": c.commit,
+                });
+                if h.recent.len() < RECENT_CHANGES {
+                    h.recent.push(entry.clone());
+                }
+                let list = h.versions.entry(a.dir.clone()).or_default();
+                if list.len() < VERSIONS_PER_APP && a.kind != ChangeKind::Removed {
+                    list.push(entry);
+                }
+            }
+        }
+    }
+    let Ok(report) = crate::audit::audit(&crate::audit::AuditOptions {
+        root: opts.root.clone(),
+        rev: opts.rev.clone(),
+        today: opts.today,
+        recompute: false,
+    }) else {
+        return h;
+    };
+    for c in &report.commits {
+        let Some(r) = &c.record else { continue };
+        let status = match c.status {
+            crate::audit::Status::Verified => "signature verified",
+            crate::audit::Status::Failed => "FAILED audit",
+            crate::audit::Status::Genesis => "before signing began",
+            crate::audit::Status::NotGoverned => "not governed",
+        };
+        if let (Some(opened), Some(merged)) = (r.opened, c.time) {
+            h.lead_hours
+                .push((merged - opened).num_minutes() as f64 / 60.0);
+        }
+        let entry = json!({
+            "commit": short(&c.commit),
+            "date": c.time.map(|t| t.format("%Y-%m-%d").to_string()),
+            "subject": c.subject, "submission": r.submission, "status": status, "head": short(&r.head),
+            "approvals": r.approvals.iter().map(|a| json!({ "login": a.login, "role": a.role, "at": a.at.format("%Y-%m-%d %H:%M UTC").to_string() })).collect::<Vec<_>>(),
+        });
+        for id in r.added.iter().chain(&r.changed) {
+            h.trails.entry(id.clone()).or_default().push(entry.clone());
+        }
+    }
+    h
+}
+
+/// The middle value.
+pub fn median(mut v: Vec<f64>) -> Option<f64> {
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}

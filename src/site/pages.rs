@@ -1,0 +1,336 @@
+//! The pages of the site and their incremental rendering. Every page is a template plus a JSON
+//! context; its fingerprint is a hash of both (and of the README it renders, and of the
+//! templates). A build renders only the pages whose fingerprint changed since the build it
+//! replaces, and hard-links the others from that build's folder: a new folder is still written
+//! whole, so publishing stays atomic, but an edit to one app re-renders only its page and the
+//! lists it appears in.
+
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::{Value, json};
+
+use super::model::{FACETS, Model};
+use super::{SiteError, error_chain, markdown};
+
+/// Apps per list page; longer lists continue on `2/`, `3/`…
+pub const PER_PAGE: usize = 200;
+
+/// Where a build keeps the fingerprints of its pages (inside the build folder, so it is
+/// replaced together with the pages it describes).
+pub const STATE_FILE: &str = ".bazaar/pages.tsv";
+
+/// One page to render.
+pub struct Page {
+    /// Its file, from the site root (`apps/x/index.html`).
+    pub path: String,
+    /// The template.
+    pub template: &'static str,
+    /// What the template reads (besides `site` and `root`).
+    pub ctx: Value,
+    /// The app whose README the page renders (`app.readme_html`).
+    pub readme: Option<usize>,
+}
+
+/// What the card of an app in a list shows.
+fn card(a: &Value) -> Value {
+    json!({
+        "name": a["name"], "url": a["url"], "summary": a["summary"], "tier": a["tier"], "status": a["status"],
+        "team_name": a["team_name"], "runtime": a["runtime"], "classification": a["classification"], "risk": a["risk"],
+        "monthly_usd": a["monthly_usd"],
+    })
+}
+
+/// `dir/`, `dir/2/`, … for a list of `n` items.
+fn paginate(dir: &str, n: usize) -> Vec<(usize, String)> {
+    let pages = n.div_ceil(PER_PAGE).max(1);
+    (0..pages)
+        .map(|i| {
+            let path = if i == 0 {
+                dir.to_string()
+            } else {
+                format!("{dir}{}/", i + 1)
+            };
+            (i, path)
+        })
+        .collect()
+}
+
+/// List pages of apps (paginated) with a heading and an optional intro.
+fn app_lists(
+    out: &mut Vec<Page>,
+    model: &Model,
+    dir: &str,
+    heading: &str,
+    intro: Value,
+    members: &[usize],
+    extra: Value,
+) {
+    let pages = paginate(dir, members.len());
+    let total = pages.len();
+    for (i, path) in &pages {
+        let slice = &members[i * PER_PAGE..((i + 1) * PER_PAGE).min(members.len())];
+        out.push(Page {
+            path: format!("{path}index.html"),
+            template: "list.html",
+            ctx: json!({
+                "heading": heading, "intro": intro, "extra": extra, "total": members.len(),
+                "apps": slice.iter().map(|j| card(&model.apps[*j])).collect::<Vec<_>>(),
+                "page": { "number": i + 1, "of": total,
+                          "prev": (*i > 0).then(|| pages[i - 1].1.clone()),
+                          "next": pages.get(i + 1).map(|p| p.1.clone()) },
+            }),
+            readme: None,
+        });
+    }
+}
+
+/// Every page of the site.
+pub fn list(model: &Model) -> Vec<Page> {
+    let mut out = Vec::new();
+    let facets: Vec<Value> = model
+        .facets
+        .iter()
+        .map(|f| json!({ "title": f.def.title, "prefix": f.def.prefix, "values": f.values.values().collect::<Vec<_>>() }))
+        .collect();
+    let featured: Vec<Value> = model
+        .collections
+        .iter()
+        .filter(|c| c["featured"] == true)
+        .map(|c| {
+            let mut c = c.clone();
+            c["apps"] = c["members"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|i| i.as_u64().map(|i| card(&model.apps[i as usize])))
+                .collect();
+            c
+        })
+        .collect();
+    out.push(Page {
+        path: "index.html".into(),
+        template: "index.html",
+        ctx: json!({
+            "count": model.apps.len(), "teams": model.facets[0].values.len(), "facets": facets,
+            "collections": featured, "recent": model.recent.iter().take(12).collect::<Vec<_>>(),
+            "filters": FACETS.iter().map(|f| f.filter).collect::<Vec<_>>(),
+        }),
+        readme: None,
+    });
+    out.push(Page {
+        path: "404.html".into(),
+        template: "404.html",
+        ctx: json!({}),
+        readme: None,
+    });
+    for (i, a) in model.apps.iter().enumerate() {
+        out.push(Page {
+            path: format!("{}index.html", a["url"].as_str().unwrap_or_default()),
+            template: "app.html",
+            ctx: json!({ "app": a }),
+            readme: Some(i),
+        });
+    }
+    let all: Vec<usize> = (0..model.apps.len()).collect();
+    app_lists(
+        &mut out,
+        model,
+        "apps/",
+        "All apps",
+        Value::Null,
+        &all,
+        Value::Null,
+    );
+    for f in &model.facets {
+        out.push(Page {
+            path: format!("{}/index.html", f.def.prefix),
+            template: "list.html",
+            ctx: json!({ "heading": f.def.title, "groups": f.values.values().collect::<Vec<_>>() }),
+            readme: None,
+        });
+        for v in f.values.values() {
+            let heading = match f.def.filter {
+                "tag" => format!("#{}", v.name),
+                "team" => v.name.clone(),
+                _ => format!("{}: {}", f.def.title, v.name),
+            };
+            let intro = if f.def.filter == "team" {
+                model.apps[v.apps[0]]["team_description"].clone()
+            } else {
+                Value::Null
+            };
+            app_lists(
+                &mut out,
+                model,
+                &v.url,
+                &heading,
+                intro,
+                &v.apps,
+                Value::Null,
+            );
+        }
+    }
+    out.push(Page {
+        path: "collections/index.html".into(),
+        template: "list.html",
+        ctx: json!({ "heading": "Collections", "groups": model.collections }),
+        readme: None,
+    });
+    for c in &model.collections {
+        let members: Vec<usize> = c["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i.as_u64().map(|i| i as usize))
+            .collect();
+        app_lists(
+            &mut out,
+            model,
+            c["url"].as_str().unwrap_or_default(),
+            c["name"].as_str().unwrap_or_default(),
+            c["description"].clone(),
+            &members,
+            Value::Null,
+        );
+    }
+    out.push(Page {
+        path: "costs/index.html".into(),
+        template: "costs.html",
+        ctx: json!({
+            "centers": model.costs,
+            "monthly_usd": model.costs.iter().filter_map(|c| c["monthly_usd"].as_f64()).sum::<f64>(),
+        }),
+        readme: None,
+    });
+    for c in &model.costs {
+        let members: Vec<usize> = c["members"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|i| i.as_u64().map(|i| i as usize))
+            .collect();
+        app_lists(
+            &mut out,
+            model,
+            c["url"].as_str().unwrap_or_default(),
+            &format!("Cost center {}", c["name"].as_str().unwrap_or_default()),
+            Value::Null,
+            &members,
+            json!({ "cost": c }),
+        );
+    }
+    out.push(Page {
+        path: "dashboard/index.html".into(),
+        template: "dashboard.html",
+        ctx: json!({ "dashboard": model.dashboard }),
+        readme: None,
+    });
+    out
+}
+
+/// The fingerprints of a finished build.
+pub fn read_state(dir: &Path) -> HashMap<String, u64> {
+    std::fs::read_to_string(dir.join(STATE_FILE))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| {
+            let (h, p) = l.split_once('\t')?;
+            Some((p.to_string(), u64::from_str_radix(h, 16).ok()?))
+        })
+        .collect()
+}
+
+/// What rendering did.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Rendered {
+    /// Pages rendered by Tera.
+    pub rendered: usize,
+    /// Pages taken unchanged from the previous build.
+    pub reused: usize,
+}
+
+/// How deep a page is: its `root` is that many `../`.
+fn depth(path: &str) -> usize {
+    path.matches('/').count()
+}
+
+/// Renders the pages into `dir`, reusing unchanged ones from `prev` (the folder of the build
+/// being replaced), and writes the fingerprints.
+pub fn write(
+    pages: &[Page],
+    model: &Model,
+    tera: &tera::Tera,
+    templates_fp: u64,
+    dir: &Path,
+    prev: Option<&Path>,
+) -> Result<Rendered, SiteError> {
+    let io = |p: &Path| {
+        let p = p.to_path_buf();
+        move |e| SiteError::Io { path: p, source: e }
+    };
+    let old = prev.map(read_state).unwrap_or_default();
+    let parents: BTreeSet<PathBuf> = pages
+        .iter()
+        .filter_map(|p| dir.join(&p.path).parent().map(Path::to_path_buf))
+        .chain([dir.join(".bazaar")])
+        .collect();
+    for p in &parents {
+        std::fs::create_dir_all(p).map_err(io(p))?;
+    }
+    let results: Vec<Result<(u64, bool), SiteError>> = pages
+        .par_iter()
+        .map(|page| {
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            templates_fp.hash(&mut h);
+            page.template.hash(&mut h);
+            page.ctx.to_string().hash(&mut h);
+            model.site.to_string().hash(&mut h);
+            if let Some(i) = page.readme {
+                model.readmes[i].hash(&mut h);
+            }
+            let fp = h.finish();
+            let target = dir.join(&page.path);
+            if let Some(prev) = prev
+                && old.get(&page.path) == Some(&fp)
+            {
+                let from = prev.join(&page.path);
+                if std::fs::hard_link(&from, &target).is_ok()
+                    || std::fs::copy(&from, &target).is_ok()
+                {
+                    return Ok((fp, false));
+                }
+            }
+            let mut ctx = tera::Context::from_value(page.ctx.clone())
+                .map_err(|e| SiteError::Template(error_chain(&e)))?;
+            ctx.insert("site", &model.site);
+            ctx.insert("root", &"../".repeat(depth(&page.path)));
+            if let Some(i) = page.readme {
+                let mut app = page.ctx["app"].clone();
+                app["readme_html"] = markdown::render(&model.readmes[i]).into();
+                ctx.insert("app", &app);
+            }
+            let html = tera
+                .render(page.template, &ctx)
+                .map_err(|e| SiteError::Template(format!("{}: {}", page.path, error_chain(&e))))?;
+            std::fs::write(&target, html).map_err(io(&target))?;
+            Ok((fp, true))
+        })
+        .collect();
+    let mut state = String::with_capacity(pages.len() * 48);
+    let mut stats = Rendered::default();
+    for (page, r) in pages.iter().zip(results) {
+        let (fp, rendered) = r?;
+        if rendered {
+            stats.rendered += 1;
+        } else {
+            stats.reused += 1;
+        }
+        state.push_str(&format!("{fp:016x}\t{}\n", page.path));
+    }
+    let state_path = dir.join(STATE_FILE);
+    std::fs::write(&state_path, state).map_err(io(&state_path))?;
+    Ok(stats)
+}
