@@ -207,6 +207,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
             }
             std::fs::write(&path, bytes).map_err(io(&path))
         };
+        let t = std::time::Instant::now();
         for (name, bytes) in &bundle.files {
             write(&format!("pagefind/{}", name.to_string_lossy()), bytes)?;
         }
@@ -226,6 +227,9 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
                 write(&path["site-templates/".len()..], &bytes)?;
             }
         }
+        if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
+            eprintln!("search: wrote {} files in {} ms", bundle.files.len(), t.elapsed().as_millis());
+        }
         let paths: Vec<String> = pages.iter().map(|p| p.path.clone()).collect();
         write("feed.xml", feeds::atom(&model).as_bytes())?;
         write("sitemap.xml", feeds::sitemap(&model, &paths).as_bytes())?;
@@ -243,7 +247,11 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
             return Err(e);
         }
     };
+    let t = std::time::Instant::now();
     publish::swap_in(&opts.out, &dir).map_err(io(&opts.out))?;
+    if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
+        eprintln!("swap {} ms", t.elapsed().as_millis());
+    }
     Ok(Built {
         pages: pages.len(),
         rendered: rendered.rendered,

@@ -124,6 +124,7 @@ pub fn index(model: &Model) -> anyhow::Result<Bundle> {
             .force_language("en".to_string())
             .build();
         let mut index = pagefind::api::PagefindIndex::new(Some(options))?;
+        let t = std::time::Instant::now();
         for (url, text, meta, filters) in records {
             let mut sort = BTreeMap::new();
             sort.insert("name".to_string(), meta["title"].to_lowercase());
@@ -138,7 +139,15 @@ pub fn index(model: &Model) -> anyhow::Result<Bundle> {
                 )
                 .await?;
         }
-        index.get_files().await
+        if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
+            eprintln!("search: add records {} ms", t.elapsed().as_millis());
+        }
+        let t = std::time::Instant::now();
+        let files = index.get_files().await;
+        if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
+            eprintln!("search: get_files {} ms", t.elapsed().as_millis());
+        }
+        files
     })?;
     Ok(Bundle {
         files: files
