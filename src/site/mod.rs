@@ -4,6 +4,7 @@
 
 mod markdown;
 mod publish;
+pub mod serve;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
