@@ -128,6 +128,19 @@ enum Command {
         #[arg(long, default_value = "public")]
         out: PathBuf,
     },
+    /// Preview the site: build it, serve it locally and rebuild on every change (pages reload
+    /// by themselves and show the catalog's errors while it has some).
+    Serve {
+        /// The catalog repository.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+        /// The address to listen on (127.0.0.1 keeps the preview on this machine).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
+    },
     /// Verify the signed governance history: signatures, signers as of each parent, approvals.
     Audit {
         /// The catalog repository.
@@ -162,6 +175,31 @@ fn today() -> anyhow::Result<Option<chrono::NaiveDate>> {
                 .map_err(|e| anyhow::anyhow!("BAZAAR_TODAY={v:?} is not a YYYY-MM-DD date: {e}"))?,
         )),
         Err(_) => Ok(None),
+    }
+}
+
+/// Completes on Ctrl-C (or SIGTERM), so `serve` can stop cleanly and remove its build.
+async fn stop_signal() {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // no handler: Ctrl-C still ends the process, just without the cleanup
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
     }
 }
 
@@ -497,6 +535,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 t.pages,
                 t.search
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve { root, port, bind } => {
+            let opts = crate::site::serve::ServeOptions {
+                root,
+                bind,
+                port,
+                today: today()?,
+            };
+            let log: crate::site::serve::Log = std::sync::Arc::new(|note| eprintln!("{note}"));
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?
+                .block_on(crate::site::serve::serve(opts, log, stop_signal()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {

@@ -9,6 +9,7 @@ mod model;
 mod pages;
 mod publish;
 mod search;
+pub mod serve;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};

@@ -6,6 +6,7 @@ mod check;
 mod merge;
 mod policy;
 mod proptest_parser;
+mod serve;
 mod signing;
 mod site;
 mod support;
