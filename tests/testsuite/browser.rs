@@ -516,3 +516,60 @@ async fn axe_finds_no_serious_or_critical_violations() {
     })
     .await
 }
+
+#[tokio::test]
+async fn screenshots_at_desktop_and_phone_widths() {
+    within(TEST_LIMIT, "the screenshot test", async {
+        let (_dir, public) = built_demo(|_| {});
+        let base = serve_dir(&public);
+        let b = start_browser().await;
+        let pages = [
+            ("index", base.clone()),
+            ("app", app_url(&base, APP)),
+            (
+                "app-deprecated",
+                app_url(&base, "com.acme.people.org-chart-classic"),
+            ),
+            ("dashboard", format!("{base}dashboard/")),
+            ("tier", format!("{base}tiers/vetted/")),
+            ("teams", format!("{base}teams/")),
+            ("not-found", format!("{base}no/such/page/")),
+        ];
+        let mut wide = Vec::new();
+        for (width, height) in [(1280, 900), (390, 844)] {
+            b.viewport(width, height).await;
+            for (name, url) in &pages {
+                b.open(url).await;
+                let path = b.full_page_screenshot(&format!("{name}-{width}")).await;
+                let scroll = b
+                    .js("return [document.documentElement.scrollWidth, window.innerWidth]")
+                    .await;
+                let (sw, iw) = (scroll[0].as_u64().unwrap(), scroll[1].as_u64().unwrap());
+                if sw > iw + 1 {
+                    // the innermost elements whose content sticks out of them or out of the page
+                    let culprits = b
+                        .js("const edge = document.documentElement.clientWidth;
+                             const out = e => e.scrollWidth > e.clientWidth + 1
+                               || e.getBoundingClientRect().right > edge + 1;
+                             return [...document.querySelectorAll('body *')]
+                               .filter(e => out(e) && ![...e.children].some(out))
+                               .slice(0, 8)
+                               .map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                                         + ' \"' + e.textContent.trim().slice(0, 40) + '\"')")
+                        .await;
+                    wide.push(format!(
+                        "{url} at {width}px: content is {sw}px wide ({}; too wide: {culprits})",
+                        path.display()
+                    ));
+                }
+            }
+        }
+        b.close().await;
+        assert!(
+            wide.is_empty(),
+            "pages scroll sideways:\n{}",
+            wide.join("\n")
+        );
+    })
+    .await
+}
