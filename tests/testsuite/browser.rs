@@ -573,3 +573,255 @@ async fn screenshots_at_desktop_and_phone_widths() {
     })
     .await
 }
+
+/// Markup that tries to run script (each sets `window.__pwned` to its own name, or alerts it),
+/// load active content, restyle the page or send the reader elsewhere. Used raw in READMEs (where
+/// Markdown allows HTML) and as plain text in manifest fields.
+const HOSTILE_HTML: &[&str] = &[
+    "<script>window.__pwned = 'script'; alert('script')</script>",
+    "<img src=x onerror=\"window.__pwned = 'img-onerror'; alert('img-onerror')\">",
+    "<a href=\"javascript:window.__pwned='raw-js-link'\">raw javascript link</a>",
+    "<a href=\"JaVaScRiPt:window.__pwned='mixed-case-js-link'\">mixed case link</a>",
+    "<a href=\"  javascript:window.__pwned='spaced-js-link'\">leading spaces link</a>",
+    "<a href=\"&#106;avascript:window.__pwned='entity-js-link'\">entity link</a>",
+    "<a href=\"jav&#x09;ascript:window.__pwned='tab-js-link'\">tab link</a>",
+    "<a href=\"data:text/html,<script>alert('raw-data-link')</script>\">raw data link</a>",
+    "<a href=\"vbscript:msgbox('vbscript-link')\">vbscript link</a>",
+    "<a href=\"https://evil.example/\" onclick=\"window.__pwned='onclick'\">onclick link</a>",
+    "<iframe src=\"javascript:parent.__pwned='iframe-js'\"></iframe>",
+    "<iframe srcdoc=\"<script>parent.__pwned='iframe-srcdoc'</script>\"></iframe>",
+    "<form action=\"javascript:window.__pwned='form-action'\"><input name=q autofocus \
+     onfocus=\"window.__pwned='autofocus'\"><button>Send</button></form>",
+    "<svg onload=\"window.__pwned='svg-onload'\"><circle r=\"5\"/></svg>",
+    "<svg><script>window.__pwned='svg-script'</script></svg>",
+    "<style>body { display: none }</style>",
+    "<link rel=\"stylesheet\" href=\"https://evil.example/hide.css\">",
+    "<meta http-equiv=\"refresh\" content=\"0;url=javascript:window.__pwned='meta-refresh'\">",
+    "<object data=\"javascript:window.__pwned='object'\"></object>",
+    "<embed src=\"javascript:window.__pwned='embed'\">",
+    "<base href=\"javascript:window.__pwned='base'//\">",
+    "\"><script>window.__pwned='attribute-breakout'</script>",
+    "'><img src=x onerror=\"window.__pwned='single-quote-breakout'\">",
+    "<details open ontoggle=\"window.__pwned='details-ontoggle'\"><summary>more</summary>x</details>",
+    "<math><mtext><table><mglyph><style><img src=x onerror=\"window.__pwned='mxss-math'\">\
+     </style></mglyph></table></mtext></math>",
+    "<noscript><p title=\"</noscript><img src=x onerror=window.__pwned='mxss-noscript'>\"></noscript>",
+    "<video><source onerror=\"window.__pwned='video-source'\"></video>",
+    "<div style=\"position:fixed;inset:0;z-index:99\" onmouseover=\"window.__pwned='overlay'\">overlay</div>",
+    "<template><script>window.__pwned='template'</script></template>",
+    "<textarea autofocus onfocus=\"window.__pwned='textarea'\"></textarea>",
+];
+
+/// The same attacks in Markdown's own syntax (links and images).
+const HOSTILE_MARKDOWN: &[&str] = &[
+    "[markdown javascript link](javascript:window.__pwned='md-js-link')",
+    "[markdown entity link](&#106;avascript:window.__pwned='md-entity-link')",
+    "[markdown data link](data:text/html;base64,PHNjcmlwdD5hbGVydCgnbWQtZGF0YScpPC9zY3JpcHQ+)",
+    "![markdown image](javascript:window.__pwned='md-js-image')",
+    "[title breakout](https://evil.example/ \"x\\\" onmouseover=\\\"window.__pwned='md-title'\")",
+    "<javascript:window.__pwned='md-autolink'>",
+    "[reference link][evil]\n\n[evil]: javascript:window.__pwned='md-reference'",
+];
+
+const SENTINEL: &str = "This sentinel paragraph of the hostile README must be visible.";
+
+/// A TOML basic string holding `s`, escaped by the toml crate.
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+/// What a page must never contain, whatever the catalog says: scripts the templates do not ship,
+/// event handler attributes, script URLs, active or restyling elements. Returns the problems.
+async fn dangers(b: &Browser, ours: &[String]) -> Vec<String> {
+    let found = b
+        .execute(
+            "const ours = arguments[0];
+             const out = [];
+             if (typeof window.__pwned !== 'undefined') out.push('window.__pwned = ' + window.__pwned);
+             for (const s of document.scripts) {
+               const shipped = s.src ? s.src.startsWith(location.origin + '/')
+                                     : s.text.trim() !== '' && ours.some(t => t.includes(s.text.trim()));
+               if (!shipped) out.push('foreign script: ' + s.outerHTML.slice(0, 100));
+             }
+             for (const e of document.querySelectorAll('*')) {
+               for (const a of e.attributes) {
+                 if (a.name.toLowerCase().startsWith('on'))
+                   out.push('handler: <' + e.localName + ' ' + a.name + '=' + a.value.slice(0, 60) + '>');
+                 if (['href', 'src', 'action', 'formaction', 'data', 'srcset', 'poster', 'xlink:href']
+                       .includes(a.name.toLowerCase())) {
+                   let scheme = '';
+                   try { scheme = new URL(a.value.trim(), document.baseURI).protocol; } catch (_) {}
+                   if (['javascript:', 'data:', 'vbscript:'].includes(scheme))
+                     out.push('script URL: <' + e.localName + ' ' + a.name + '=' + a.value.slice(0, 60) + '>');
+                 }
+               }
+             }
+             const active = 'iframe, frame, object, embed, base, meta[http-equiv], body style, body link';
+             for (const e of document.querySelectorAll(active))
+               out.push('element: ' + e.outerHTML.slice(0, 100));
+             // where catalog text is rendered: no forms, no inline styles, no foreign markup
+             const inside = ['.readme', '.lead', '.app-card', '.collection', 'article.app'];
+             const banned = ':is(form, input, button, textarea, select, template, noscript, svg, math, [style])';
+             for (const e of document.querySelectorAll(inside.map(c => c + ' ' + banned).join(', ')))
+               out.push('in catalog text: ' + e.outerHTML.slice(0, 100));
+             if (document.baseURI !== location.href) out.push('base URI changed to ' + document.baseURI);
+             return out;",
+            vec![json!(ours)],
+        )
+        .await
+        .unwrap_or_else(|e| panic!("inspecting the page failed (an alert open?): {e}"));
+    serde_json::from_value(found).unwrap()
+}
+
+/// Panics when an alert is open (a payload ran).
+async fn assert_no_alert(b: &Browser, when: &str) {
+    if let Ok(text) = b.get_alert_text().await {
+        panic!("an alert is open {when}: {text:?} — a payload ran");
+    }
+}
+
+/// The texts of the templates the site ships (inline scripts must come from them).
+fn shipped_templates() -> Vec<String> {
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(repo_root().join("site-templates")) {
+        let e = e.unwrap();
+        if e.file_type().is_file() {
+            out.push(std::fs::read_to_string(e.path()).unwrap_or_default());
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn hostile_readme_and_summary_are_inert_in_the_browser() {
+    within(TEST_LIMIT, "the hostile content test", async {
+        const ID: &str = "com.acme.finance.expense-tracker";
+        let summary = "\"><script>window.__pwned='summary'</script><img src=x \
+                       onerror=\"alert('summary')\"> {{ 7 * 7 }} &#106;avascript:alert(1)";
+        let description = HOSTILE_HTML.join("\n");
+        let (_dir, public) = built_demo(|root| {
+            let app = root.join("catalog/finance/expense-tracker");
+            let readme = format!(
+                "# Hostile README\n\n{SENTINEL}\n\n[A link back to all apps](../../)\n\n{}\n\n{}\n",
+                HOSTILE_HTML.join("\n\n"),
+                HOSTILE_MARKDOWN.join("\n\n")
+            );
+            std::fs::write(app.join("README.md"), readme).unwrap();
+            let toml_path = app.join("app.toml");
+            let manifest = std::fs::read_to_string(&toml_path).unwrap();
+            let manifest: String = manifest
+                .lines()
+                .map(|l| {
+                    if l.starts_with("summary = ") {
+                        format!("summary = {}\n", toml_string(summary))
+                    } else if l.starts_with("description = ") {
+                        format!("description = {}\n", toml_string(&description))
+                    } else {
+                        format!("{l}\n")
+                    }
+                })
+                .collect();
+            std::fs::write(&toml_path, manifest).unwrap();
+        });
+        assert!(HOSTILE_HTML.len() + HOSTILE_MARKDOWN.len() >= 15);
+        let base = serve_dir(&public);
+        let ours = shipped_templates();
+        let b = start_browser().await;
+
+        // control: the same browser does run such a payload when nothing cleans it
+        let raw = tempfile::tempdir().unwrap();
+        std::fs::write(
+            raw.path().join("index.html"),
+            "<img src=x onerror=\"window.__pwned = 'control'\">",
+        )
+        .unwrap();
+        b.open(&serve_dir(raw.path())).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(
+            b.js("return window.__pwned").await,
+            json!("control"),
+            "the browser does not run inline handlers, so this test would prove nothing"
+        );
+        let found = dangers(&b, &ours).await;
+        assert!(
+            found.iter().any(|d| d.starts_with("handler: <img onerror"))
+                && found.iter().any(|d| d.contains("__pwned = control")),
+            "the page inspection misses what it looks for: {found:?}"
+        );
+
+        let page = app_url(&base, ID);
+        for url in [&page, &base] {
+            b.open(url).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_no_alert(&b, &format!("on {url}")).await;
+            let found = dangers(&b, &ours).await;
+            assert!(found.is_empty(), "{url}:\n  {}", found.join("\n  "));
+        }
+
+        // sanity: the page rendered, with the README and the escaped summary as visible text
+        b.open(&page).await;
+        let sentinel = b
+            .find(Locator::XPath(&format!(
+                "//section[contains(@class,'readme')]//p[normalize-space()='{SENTINEL}']"
+            )))
+            .await
+            .expect("the README's sentinel paragraph is on the page");
+        assert!(
+            sentinel.is_displayed().await.unwrap(),
+            "the README is hidden"
+        );
+        let lead = b.find(Locator::Css("p.lead")).await.unwrap();
+        assert_eq!(
+            lead.text().await.unwrap(),
+            summary,
+            "the summary is shown as text"
+        );
+        assert!(lead.is_displayed().await.unwrap());
+        let body = b
+            .find(Locator::Css("main"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            body.contains("<iframe srcdoc="),
+            "the description is shown as text"
+        );
+
+        // click every link of the README: none runs script or leaves for a script URL
+        let count = b.find_all(Locator::Css(".readme a")).await.unwrap().len();
+        assert!(count >= 5, "only {count} links in the README");
+        let mut clicked = 0;
+        for i in 0..count {
+            b.open(&page).await;
+            let links = b.find_all(Locator::Css(".readme a")).await.unwrap();
+            let link = &links[i];
+            let label = link.html(false).await.unwrap_or_default();
+            if link.click().await.is_err() {
+                continue; // not clickable (no text or no size): nothing to activate
+            }
+            clicked += 1;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let when = format!("after clicking {label}");
+            assert_no_alert(&b, &when).await;
+            let windows = b.windows().await.unwrap();
+            assert_eq!(windows.len(), 1, "{when}: a window opened");
+            let now = b.current_url().await.unwrap();
+            assert!(
+                ["http", "https", "about", "chrome-error"].contains(&now.scheme()),
+                "{when}: the browser went to {now}"
+            );
+            if now.as_str().starts_with(&base) {
+                let found = dangers(&b, &ours).await;
+                assert!(found.is_empty(), "{when}:\n  {}", found.join("\n  "));
+            }
+        }
+        assert!(
+            clicked >= 3,
+            "only {clicked} of {count} README links could be clicked"
+        );
+        b.close().await;
+    })
+    .await
+}
