@@ -47,22 +47,29 @@ fn find_program(name: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// One HTTP/1.0 request on loopback, blocking, with short timeouts; returns the whole response.
+/// One HTTP request to chromedriver on loopback, blocking, with short timeouts; returns the
+/// body. (chromedriver keeps connections open, so the body is read by its Content-Length.)
 fn http(port: u16, method: &str, path: &str) -> std::io::Result<String> {
-    let addr = ("127.0.0.1", port);
-    let mut s = TcpStream::connect(addr)?;
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     s.set_write_timeout(Some(Duration::from_secs(5)))?;
     write!(
         s,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\n\r\n"
     )?;
-    let mut out = Vec::new();
-    let read = s.read_to_end(&mut out);
-    if out.is_empty() {
-        read?;
+    let mut reader = BufReader::new(s);
+    let (mut line, mut length) = (String::new(), 0);
+    while reader.read_line(&mut line)? > 2 {
+        if let Some((k, v)) = line.split_once(':')
+            && k.eq_ignore_ascii_case("content-length")
+        {
+            length = v.trim().parse().unwrap_or(0);
+        }
+        line.clear();
     }
-    Ok(String::from_utf8_lossy(&out).into_owned())
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
 }
 
 /// A chromedriver process, in its own process group so the browsers it starts go with it.
