@@ -7,8 +7,6 @@
 //! public so later tests (search, facets) can drive pages the same way. Chromium, chromedriver and
 //! axe-core are installed by `.ci/run`; when one is missing a test fails and says so, never skips.
 
-#![allow(dead_code)]
-
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -208,6 +206,16 @@ impl Browser {
             let alert = self.get_alert_text().await.ok();
             panic!("could not open {url}: {e} (open alert: {alert:?})");
         }
+    }
+
+    /// Waits (at most 30 s) until an element matches the CSS `selector`, e.g. search results
+    /// that a script renders after typing; panics naming the selector when none comes.
+    pub async fn wait_for(&self, selector: &str) -> fantoccini::elements::Element {
+        self.wait()
+            .at_most(STEP_LIMIT)
+            .for_element(Locator::Css(selector))
+            .await
+            .unwrap_or_else(|e| panic!("no element matches {selector} after {STEP_LIMIT:?}: {e}"))
     }
 
     /// Runs `script` (a function body; `return` gives the value) in the page.
@@ -468,6 +476,7 @@ async fn an_app_page_shows_owner_and_sla_in_the_browser() {
         let sla = manifest["support"]["sla"].as_str().unwrap();
         let b = start_browser().await;
         b.open(&app_url(&base, APP)).await;
+        b.wait_for("dl.facts").await;
         for (term, want) in [("Owner", owner), ("SLA", sla)] {
             let xpath = format!("//dl/dt[normalize-space()='{term}']/following-sibling::dd[1]");
             let dd = b
