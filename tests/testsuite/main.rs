@@ -2,6 +2,7 @@
 //! repositories.
 
 mod bad_input;
+mod browser;
 mod check;
 mod merge;
 mod policy;
