@@ -229,7 +229,11 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
             }
         }
         if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
-            eprintln!("search: wrote {} files in {} ms", bundle.files.len(), t.elapsed().as_millis());
+            eprintln!(
+                "search: wrote {} files in {} ms",
+                bundle.files.len(),
+                t.elapsed().as_millis()
+            );
         }
         let paths: Vec<String> = pages.iter().map(|p| p.path.clone()).collect();
         write("feed.xml", feeds::atom(&model).as_bytes())?;

@@ -660,6 +660,8 @@ async fn dangers(b: &Browser, ours: &[String]) -> Vec<String> {
                if (!shipped) out.push('foreign script: ' + s.outerHTML.slice(0, 100));
              }
              for (const e of document.querySelectorAll('*')) {
+               // Pagefind's own search form is shipped by us (its action is javascript:void(0))
+               if (e.matches('#search form.pagefind-ui__form')) continue;
                for (const a of e.attributes) {
                  if (a.name.toLowerCase().startsWith('on'))
                    out.push('handler: <' + e.localName + ' ' + a.name + '=' + a.value.slice(0, 60) + '>');
@@ -774,6 +776,20 @@ async fn hostile_readme_and_summary_are_inert_in_the_browser() {
             assert!(found.is_empty(), "{url}:\n  {}", found.join("\n  "));
         }
 
+        // the hostile text is also inert where search shows it
+        let (titles, _) = search(&b, &base, "Hostile").await;
+        assert!(
+            !titles.is_empty(),
+            "the hostile README is not found by search"
+        );
+        assert_no_alert(&b, "after searching the hostile README").await;
+        let found = dangers(&b, &ours).await;
+        assert!(
+            found.is_empty(),
+            "search results:\n  {}",
+            found.join("\n  ")
+        );
+
         // sanity: the page rendered, with the README and the escaped summary as visible text
         b.open(&page).await;
         let sentinel = b
@@ -837,6 +853,147 @@ async fn hostile_readme_and_summary_are_inert_in_the_browser() {
             clicked >= 3,
             "only {clicked} of {count} README links could be clicked"
         );
+        b.close().await;
+    })
+    .await
+}
+
+/// Types a query into the Pagefind UI on the index and waits for its results; returns the
+/// result titles and the message ("N results for …").
+async fn search(b: &Browser, base: &str, query: &str) -> (Vec<String>, String) {
+    b.open(base).await;
+    let input = b.wait_for("#search input.pagefind-ui__search-input").await;
+    input.send_keys(query).await.unwrap();
+    b.wait_for(".pagefind-ui__result-link").await;
+    // results arrive in batches: wait until the message settles
+    let mut last = String::new();
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let now = b
+            .js("return (document.querySelector('.pagefind-ui__message')||{}).textContent || ''")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if now == last && now.contains(query) {
+            break;
+        }
+        last = now;
+    }
+    let titles = b
+        .js("return [...document.querySelectorAll('.pagefind-ui__result-link')].map(a => a.textContent.trim())")
+        .await;
+    (serde_json::from_value(titles).unwrap(), last)
+}
+
+#[tokio::test]
+async fn search_finds_an_app_by_a_word_from_its_readme() {
+    within(TEST_LIMIT, "the search test", async {
+        let (dir, public) = built_demo(|_| {});
+        // a word only this README has: no manifest and no other README mentions it
+        let app = dir.path().join("catalog/people/employee-directory");
+        let word = "pronouns";
+        assert!(std::fs::read_to_string(app.join("README.md")).unwrap().contains(word));
+        assert!(!std::fs::read_to_string(app.join("app.toml")).unwrap().contains(word));
+        let base = serve_dir(&public);
+        let b = start_browser().await;
+        let (titles, message) = search(&b, &base, word).await;
+        assert_eq!(titles, vec!["Employee Directory".to_string()], "{message}");
+        // the result links to the app's page, which opens
+        let href = b
+            .js("return document.querySelector('.pagefind-ui__result-link').href")
+            .await;
+        assert!(
+            href.as_str().unwrap().ends_with("/apps/com.acme.people.employee-directory/"),
+            "{href}"
+        );
+        // what one search costs a reader: every byte the browser fetched from pagefind/
+        let bytes = b
+            .js("return performance.getEntriesByType('resource').filter(r => r.name.includes('/pagefind/')).reduce((n, r) => n + r.encodedBodySize, 0)")
+            .await
+            .as_u64()
+            .unwrap();
+        eprintln!("one search fetched {bytes} bytes of search bundle");
+        assert!(bytes > 10_000 && bytes < 1_000_000, "{bytes} bytes for one search");
+        b.open(href.as_str().unwrap()).await;
+        let h1 = b.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+        assert!(h1.starts_with("Employee Directory"), "{h1}");
+        b.close().await;
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_facet_filter_narrows_the_search_results() {
+    within(TEST_LIMIT, "the facet filter test", async {
+        let (_dir, public) = built_demo(|_| {});
+        let base = serve_dir(&public);
+        let b = start_browser().await;
+        // a word most READMEs share
+        let (_, message) = search(&b, &base, "Acme").await;
+        let count = |m: &str| -> usize {
+            m.split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or_else(|| panic!("no count in {m:?}"))
+        };
+        let all = count(&message);
+        assert!(all >= 8, "{message}");
+        // the filter panel offers every facet; tick tier = enterprise
+        let names = b
+            .js("return [...document.querySelectorAll('.pagefind-ui__filter-name')].map(s => s.textContent.trim().toLowerCase())")
+            .await;
+        for facet in ["team", "tag", "tier", "lifecycle", "runtime", "data", "scope"] {
+            assert!(names.as_array().unwrap().iter().any(|n| n.as_str().unwrap().starts_with(facet)), "no {facet} filter in {names}");
+        }
+        let ticked = b
+            .js("const box = document.querySelector('input.pagefind-ui__filter-checkbox[name=\"tier\"][value=\"enterprise\"]') \
+                 || [...document.querySelectorAll('input.pagefind-ui__filter-checkbox')].find(i => i.id.startsWith('tier') && i.id.includes('enterprise')); \
+                 if (!box) return false; box.click(); return true;")
+            .await;
+        assert_eq!(ticked, json!(true), "no checkbox for tier = enterprise");
+        let mut after = all;
+        for _ in 0..50 {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            let m = b
+                .js("return (document.querySelector('.pagefind-ui__message')||{}).textContent || ''")
+                .await;
+            if let Some(n) = m.as_str().and_then(|m| m.split_whitespace().next()?.parse().ok()) {
+                after = n;
+                if after < all {
+                    break;
+                }
+            }
+        }
+        assert!(after > 0 && after < all, "{all} results before the filter, {after} after");
+        // show them all, then check each
+        for _ in 0..10 {
+            let more = b
+                .js("const m = document.querySelector('.pagefind-ui__button'); if (m) { m.click(); return true; } return false;")
+                .await;
+            if more != json!(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let narrowed: Vec<String> = serde_json::from_value(
+            b.js("return [...document.querySelectorAll('.pagefind-ui__result-link')].map(a => a.textContent.trim())")
+                .await,
+        )
+        .unwrap();
+        assert_eq!(narrowed.len(), after, "{narrowed:?}");
+        // every remaining result is an enterprise app, per the built catalog.json
+        let catalog: Value =
+            serde_json::from_str(&std::fs::read_to_string(public.join("catalog.json")).unwrap()).unwrap();
+        for title in &narrowed {
+            let app = catalog["apps"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["name"] == title.as_str())
+                .unwrap_or_else(|| panic!("{title} is not in catalog.json"));
+            assert_eq!(app["tier"], "enterprise", "{title}");
+        }
         b.close().await;
     })
     .await

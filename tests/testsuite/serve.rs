@@ -288,7 +288,9 @@ fn serve_previews_the_demo_site_and_stops_cleanly_on_ctrl_c() {
     let index = server.get("/");
     assert_eq!(index.status, 200, "{}", index.body);
     assert_html_with_script(&index, "index");
-    assert_eq!(index.body.matches("class=\"app-card\"").count(), 22);
+    assert!(index.body.contains("id=\"search\""), "{}", index.body);
+    let all = server.get("/apps/");
+    assert_eq!(all.body.matches("class=\"app-card\"").count(), 22);
 
     let app = server.get(APP);
     assert_eq!(app.status, 200, "{}", app.body);
