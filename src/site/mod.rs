@@ -174,15 +174,26 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
     let pages = pages::list(&model);
     let model_ms = started.elapsed().as_millis() - check_ms;
 
-    let dir = publish::fresh_dir(&opts.out);
-    let prev = std::fs::read_link(&opts.out)
-        .ok()
-        .map(|l| opts.out.with_file_name(l))
-        .filter(|p| p.is_dir());
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |e| SiteError::Io { path: p, source: e }
     };
+    if let Some(parent) = opts.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io(parent))?;
+    }
+    let _lock = publish::lock(&opts.out).map_err(io(&opts.out))?;
+    let live = publish::current(&opts.out);
+    let dir = publish::next_slot(&opts.out);
+    // what the folder holds; without a state file it is not a whole build (killed, failed or
+    // from an older Bazaar): start it afresh
+    let held = pages::read_state(&dir);
+    if held.is_empty() {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        }
+    } else {
+        std::fs::remove_file(dir.join(pages::STATE_FILE)).map_err(io(&dir))?;
+    }
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let result = (|| {
         // the search index builds on its own thread while rayon renders the pages
@@ -192,7 +203,15 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
                 (search::index(&model), t.elapsed().as_millis())
             });
             let t = std::time::Instant::now();
-            let rendered = pages::write(&pages, &model, &tera, templates_fp, &dir, prev.as_deref());
+            let rendered = pages::write(
+                &pages,
+                &model,
+                &tera,
+                templates_fp,
+                &dir,
+                &held,
+                live.as_deref(),
+            );
             let pages_ms = t.elapsed().as_millis();
             let (bundle, search_ms) = search
                 .join()
@@ -201,17 +220,20 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
         });
         let rendered = rendered?;
         let bundle = bundle.map_err(|e| SiteError::Search(format!("{e:#}")))?;
+        // files the folder already holds with the same bytes are left alone
         let write = |rel: &str, bytes: &[u8]| -> Result<(), SiteError> {
             let path = dir.join(rel);
+            if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
+                && std::fs::read(&path).is_ok_and(|old| old == bytes)
+            {
+                return Ok(());
+            }
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent).map_err(io(parent))?;
             }
-            std::fs::write(&path, bytes).map_err(io(&path))
+            pages::replace(&path, bytes).map_err(io(&path))
         };
-        let t = std::time::Instant::now();
-        for (name, bytes) in &bundle.files {
-            write(&format!("pagefind/{}", name.to_string_lossy()), bytes)?;
-        }
+        search::write_bundle(&bundle, &dir.join("pagefind")).map_err(io(&dir))?;
         // static assets: defaults, then the catalog's overrides
         if let Some(d) = DEFAULT_TEMPLATES.get_dir("static") {
             for f in d.files() {
@@ -228,13 +250,6 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
                 write(&path["site-templates/".len()..], &bytes)?;
             }
         }
-        if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
-            eprintln!(
-                "search: wrote {} files in {} ms",
-                bundle.files.len(),
-                t.elapsed().as_millis()
-            );
-        }
         let paths: Vec<String> = pages.iter().map(|p| p.path.clone()).collect();
         write("feed.xml", feeds::atom(&model).as_bytes())?;
         write("sitemap.xml", feeds::sitemap(&model, &paths).as_bytes())?;
@@ -242,6 +257,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
             "catalog.json",
             feeds::catalog_json(&checked.catalog, &model).as_bytes(),
         )?;
+        pages::commit_state(&dir, &rendered).map_err(io(&dir))?;
         Ok::<_, SiteError>((rendered, bundle.records, pages_ms, search_ms))
     })();
     let (rendered, records, pages_ms, search_ms) = match result {
@@ -252,11 +268,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
             return Err(e);
         }
     };
-    let t = std::time::Instant::now();
     publish::swap_in(&opts.out, &dir).map_err(io(&opts.out))?;
-    if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
-        eprintln!("swap {} ms", t.elapsed().as_millis());
-    }
     Ok(Built {
         pages: pages.len(),
         rendered: rendered.rendered,

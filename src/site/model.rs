@@ -222,22 +222,27 @@ pub fn build(
         .iter()
         .map(|e| format!("{}/README.md", e.dir))
         .collect();
-    let present: Vec<&str> = readme_paths
-        .iter()
-        .filter(|p| snap.is_file(p))
-        .map(String::as_str)
+    let present: Vec<usize> = (0..readme_paths.len())
+        .filter(|i| snap.is_file(&readme_paths[*i]))
         .collect();
-    let mut texts: BTreeMap<&str, String> = present
+    let paths: Vec<&str> = present.iter().map(|i| readme_paths[*i].as_str()).collect();
+    let mut texts: Vec<String> = vec![String::new(); readme_paths.len()];
+    for (i, r) in present
         .iter()
-        .zip(snap.read_many(&present, crate::catalog::MAX_README_BYTES))
-        .filter_map(|(p, r)| match r {
-            Ok(Ok(b)) => Some((*p, String::from_utf8_lossy(&b).into_owned())),
-            _ => None,
-        })
-        .collect();
+        .zip(snap.read_many(&paths, crate::catalog::MAX_README_BYTES))
+    {
+        if let Ok(Ok(b)) = r {
+            texts[*i] = String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        }
+    }
 
-    let mut apps: Vec<(Value, String)> = Vec::with_capacity(cat.apps.len());
-    for (e, readme_path) in cat.apps.iter().zip(&readme_paths) {
+    use rayon::prelude::*;
+    let mut apps: Vec<(Value, String)> = cat
+        .apps
+        .par_iter()
+        .zip(texts.into_par_iter())
+        .map(|(e, readme)| {
         let a = &e.app;
         let v = verdicts.get(e.dir.as_str());
         let replacement = a
@@ -286,9 +291,9 @@ pub fn build(
             "versions": history.versions.get(&e.dir).cloned().unwrap_or_default(),
             "collections": in_collections,
         });
-        let readme = texts.remove(readme_path.as_str()).unwrap_or_default();
-        apps.push((model, readme));
-    }
+        (model, readme)
+    })
+    .collect();
     apps.sort_by(|a, b| {
         let key = |v: &Value| v["name"].as_str().unwrap_or("").to_lowercase();
         key(&a.0)

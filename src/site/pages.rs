@@ -244,12 +244,14 @@ pub fn read_state(dir: &Path) -> HashMap<String, u64> {
 }
 
 /// What rendering did.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct Rendered {
     /// Pages rendered by Tera.
     pub rendered: usize,
-    /// Pages taken unchanged from the previous build.
+    /// Pages left as they were (or linked from the published build).
     pub reused: usize,
+    /// The fingerprints to record (`STATE_FILE`).
+    state: String,
 }
 
 /// How deep a page is: its `root` is that many `../`.
@@ -257,21 +259,35 @@ fn depth(path: &str) -> usize {
     path.matches('/').count()
 }
 
-/// Renders the pages into `dir`, reusing unchanged ones from `prev` (the folder of the build
-/// being replaced), and writes the fingerprints.
+/// Replaces a file without touching its old inode (which another build folder may share
+/// through a hard link).
+pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    std::fs::write(path, bytes)
+}
+
+/// Renders the pages into `dir`, the build folder being updated: a page whose fingerprint is the
+/// one `dir` already holds is left alone; one that the published folder `live` holds is
+/// hard-linked from it; the rest are rendered. Pages `dir` held that the site no longer has are
+/// removed. `dir`'s fingerprints must have been read (and its state file removed) by the caller.
 pub fn write(
     pages: &[Page],
     model: &Model,
     tera: &tera::Tera,
     templates_fp: u64,
     dir: &Path,
-    prev: Option<&Path>,
+    held: &HashMap<String, u64>,
+    live: Option<&Path>,
 ) -> Result<Rendered, SiteError> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |e| SiteError::Io { path: p, source: e }
     };
-    let old = prev.map(read_state).unwrap_or_default();
+    let live_state = live.map(read_state).unwrap_or_default();
     let parents: BTreeSet<PathBuf> = pages
         .iter()
         .filter_map(|p| dir.join(&p.path).parent().map(Path::to_path_buf))
@@ -293,10 +309,14 @@ pub fn write(
             }
             let fp = h.finish();
             let target = dir.join(&page.path);
-            if let Some(prev) = prev
-                && old.get(&page.path) == Some(&fp)
+            if held.get(&page.path) == Some(&fp) && target.is_file() {
+                return Ok((fp, false));
+            }
+            if let Some(live) = live
+                && live_state.get(&page.path) == Some(&fp)
             {
-                let from = prev.join(&page.path);
+                let from = live.join(&page.path);
+                let _ = std::fs::remove_file(&target);
                 if std::fs::hard_link(&from, &target).is_ok()
                     || std::fs::copy(&from, &target).is_ok()
                 {
@@ -315,12 +335,13 @@ pub fn write(
             let html = tera
                 .render(page.template, &ctx)
                 .map_err(|e| SiteError::Template(format!("{}: {}", page.path, error_chain(&e))))?;
-            std::fs::write(&target, html).map_err(io(&target))?;
+            replace(&target, html.as_bytes()).map_err(io(&target))?;
             Ok((fp, true))
         })
         .collect();
     let mut state = String::with_capacity(pages.len() * 48);
     let mut stats = Rendered::default();
+    let mut now: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (page, r) in pages.iter().zip(results) {
         let (fp, rendered) = r?;
         if rendered {
@@ -328,9 +349,23 @@ pub fn write(
         } else {
             stats.reused += 1;
         }
+        now.insert(page.path.as_str());
         state.push_str(&format!("{fp:016x}\t{}\n", page.path));
     }
-    let state_path = dir.join(STATE_FILE);
-    std::fs::write(&state_path, state).map_err(io(&state_path))?;
+    // pages of apps, tags or teams that are gone
+    for gone in held.keys().filter(|p| !now.contains(p.as_str())) {
+        let path = dir.join(gone);
+        let _ = std::fs::remove_file(&path);
+        if let Some(parent) = path.parent() {
+            let _ = std::fs::remove_dir(parent); // only when empty
+        }
+    }
+    stats.state = state;
     Ok(stats)
+}
+
+/// Records the fingerprints of a [`write`] in `dir`: called once everything else of the build is
+/// in place, so a folder with a state file always holds a whole build.
+pub fn commit_state(dir: &Path, rendered: &Rendered) -> std::io::Result<()> {
+    replace(&dir.join(STATE_FILE), rendered.state.as_bytes())
 }

@@ -124,7 +124,6 @@ pub fn index(model: &Model) -> anyhow::Result<Bundle> {
             .force_language("en".to_string())
             .build();
         let mut index = pagefind::api::PagefindIndex::new(Some(options))?;
-        let t = std::time::Instant::now();
         for (url, text, meta, filters) in records {
             let mut sort = BTreeMap::new();
             sort.insert("name".to_string(), meta["title"].to_lowercase());
@@ -139,15 +138,7 @@ pub fn index(model: &Model) -> anyhow::Result<Bundle> {
                 )
                 .await?;
         }
-        if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
-            eprintln!("search: add records {} ms", t.elapsed().as_millis());
-        }
-        let t = std::time::Instant::now();
-        let files = index.get_files().await;
-        if std::env::var_os("BAZAAR_SEARCH_DEBUG").is_some() {
-            eprintln!("search: get_files {} ms", t.elapsed().as_millis());
-        }
-        files
+        index.get_files().await
     })?;
     Ok(Bundle {
         files: files
@@ -156,4 +147,40 @@ pub fn index(model: &Model) -> anyhow::Result<Bundle> {
             .collect(),
         records: n,
     })
+}
+
+/// Writes a bundle into `dir` (the build folder's `pagefind/`), touching only what changed:
+/// Pagefind names its index, fragment, filter and meta files by a hash of their content, so one
+/// that exists is already right; the few fixed names are compared; stale files are removed.
+pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<()> {
+    use std::collections::HashSet;
+    let mut keep: HashSet<std::path::PathBuf> = HashSet::new();
+    for (name, bytes) in &bundle.files {
+        let path = dir.join(name);
+        keep.insert(path.clone());
+        let hashed = name
+            .extension()
+            .is_some_and(|x| x.to_string_lossy().starts_with("pf_"));
+        let same = if hashed {
+            std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
+        } else {
+            std::fs::read(&path).is_ok_and(|old| old == *bytes)
+        };
+        if same {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        super::pages::replace(&path, bytes)?;
+    }
+    for e in walkdir::WalkDir::new(dir)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if e.file_type().is_file() && !keep.contains(e.path()) {
+            std::fs::remove_file(e.path())?;
+        }
+    }
+    Ok(())
 }

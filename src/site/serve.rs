@@ -498,16 +498,14 @@ fn ignore_in_git(out: &Path) {
     }
 }
 
-/// Removes the published link and the build it points at (and `.bazaar-serve/` when nothing
-/// else is left in it).
+/// Removes the published link, both build folders and the lock (and `.bazaar-serve/` when
+/// nothing else is left in it).
 fn cleanup(out: &Path) {
-    if let (Ok(target), Some(parent)) = (std::fs::read_link(out), out.parent()) {
-        let _ = std::fs::remove_file(out);
-        // the link is relative to its folder (publish::swap_in)
-        if target.is_relative() && target.components().count() == 1 {
-            let _ = std::fs::remove_dir_all(parent.join(target));
-        }
+    let _ = std::fs::remove_file(out);
+    for slot in super::publish::slots(out) {
+        let _ = std::fs::remove_dir_all(slot);
     }
+    let _ = std::fs::remove_file(super::publish::lock_path(out));
     if let Some(dir) = out.parent()
         && dir.file_name().is_some_and(|n| n == ".bazaar-serve")
     {

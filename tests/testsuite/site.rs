@@ -417,11 +417,18 @@ fn publishing_is_atomic_and_a_failed_build_keeps_the_old_site() {
     let first = std::fs::read_link(&public).unwrap();
     assert_eq!(build(dir.path()).code, 0);
     let second = std::fs::read_link(&public).unwrap();
-    assert_ne!(first, second, "a new folder per build");
+    assert_ne!(first, second, "each build goes to the folder no one is reading");
     assert!(
-        !dir.path().join(&first).exists(),
-        "the old build is removed after the swap"
+        dir.path().join(&first).join("index.html").is_file(),
+        "the previous build stays whole beside the link"
     );
+    assert_eq!(build(dir.path()).code, 0);
+    assert_eq!(
+        std::fs::read_link(&public).unwrap(),
+        first,
+        "two folders, taken in turn"
+    );
+    assert_eq!(build(dir.path()).code, 0);
     // a broken template override: the build fails and the published site is untouched
     std::fs::create_dir_all(dir.path().join("site-templates")).unwrap();
     std::fs::write(dir.path().join("site-templates/app.html"), "{% extends \"base.html\" %}{% block main %}{{ app.name | no_such_filter }}{% endblock main %}").unwrap();
