@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use super::{GitError, Repo};
 
 /// What a commit did to an app folder.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ChangeKind {
     /// The folder appeared.
@@ -22,7 +22,7 @@ pub enum ChangeKind {
 }
 
 /// One app folder changed by one commit.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct AppChange {
     /// `catalog/<team>/<app>`.
     pub dir: String,
@@ -33,7 +33,7 @@ pub struct AppChange {
 }
 
 /// A first-parent commit that changed apps.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Change {
     /// The commit id.
     pub commit: String,
@@ -138,7 +138,8 @@ fn version_in(repo: &gix::Repository, dir_tree: gix::ObjectId) -> Option<String>
 
 impl Repo {
     /// The app changes of the newest `limit` first-parent commits from `rev`, newest first.
-    /// Commits that changed no app are left out.
+    /// Commits that changed no app are left out. What a commit changed never changes, so it is
+    /// remembered in `.git/bazaar/` by commit id.
     pub fn app_changes(&self, rev: &str, limit: usize) -> Result<Vec<Change>, GitError> {
         let tip = self.resolve(rev)?;
         let local = self.local();
@@ -153,9 +154,14 @@ impl Repo {
             next = c.parent_ids().next().map(|p| p.detach());
             chain.push((id, next));
         }
+        let mut cache: crate::cache::DiskCache<Option<Change>> =
+            crate::cache::DiskCache::open(&self.git_dir().join("bazaar"), "app-changes");
         let changes = chain
             .par_iter()
             .map(|(id, parent)| {
+                if let Some(known) = cache.get(&id.to_string()) {
+                    return Ok((*id, known.clone(), false));
+                }
                 self.with(|repo| -> Result<Option<Change>, GitError> {
                     let new = catalog_tree(repo, *id)?;
                     let old = match parent {
@@ -191,8 +197,18 @@ impl Repo {
                             .collect(),
                     }))
                 })
+                .map(|c| (*id, c, true))
             })
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(changes.into_iter().flatten().collect())
+            .collect::<Result<Vec<_>, GitError>>()?;
+        let mut out = Vec::new();
+        for (id, change, fresh) in changes {
+            if fresh {
+                cache.insert(id.to_string(), change.clone());
+            }
+            out.extend(change);
+        }
+        // a cache that cannot be written only costs time next run
+        let _ = cache.save();
+        Ok(out)
     }
 }

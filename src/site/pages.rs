@@ -30,8 +30,9 @@ pub struct Page {
     pub template: &'static str,
     /// What the template reads (besides `site` and `root`).
     pub ctx: Value,
-    /// The app whose README the page renders (`app.readme_html`).
-    pub readme: Option<usize>,
+    /// The app the page shows: the template reads it as `app`, with its rendered README as
+    /// `app.readme_html`.
+    pub app: Option<usize>,
 }
 
 /// What the card of an app in a list shows.
@@ -61,7 +62,7 @@ fn paginate(dir: &str, n: usize) -> Vec<(usize, String)> {
 /// List pages of apps (paginated) with a heading and an optional intro.
 fn app_lists(
     out: &mut Vec<Page>,
-    model: &Model,
+    cards: &[Value],
     dir: &str,
     heading: &str,
     intro: Value,
@@ -77,12 +78,12 @@ fn app_lists(
             template: "list.html",
             ctx: json!({
                 "heading": heading, "intro": intro, "extra": extra, "total": members.len(),
-                "apps": slice.iter().map(|j| card(&model.apps[*j])).collect::<Vec<_>>(),
+                "apps": slice.iter().map(|j| cards[*j].clone()).collect::<Vec<_>>(),
                 "page": { "number": i + 1, "of": total,
                           "prev": (*i > 0).then(|| pages[i - 1].1.clone()),
                           "next": pages.get(i + 1).map(|p| p.1.clone()) },
             }),
-            readme: None,
+            app: None,
         });
     }
 }
@@ -90,6 +91,7 @@ fn app_lists(
 /// Every page of the site.
 pub fn list(model: &Model) -> Vec<Page> {
     let mut out = Vec::new();
+    let cards: Vec<Value> = model.apps.par_iter().map(card).collect();
     let facets: Vec<Value> = model
         .facets
         .iter()
@@ -105,7 +107,7 @@ pub fn list(model: &Model) -> Vec<Page> {
                 .as_array()
                 .into_iter()
                 .flatten()
-                .filter_map(|i| i.as_u64().map(|i| card(&model.apps[i as usize])))
+                .filter_map(|i| i.as_u64().map(|i| cards[i as usize].clone()))
                 .collect();
             c
         })
@@ -118,26 +120,26 @@ pub fn list(model: &Model) -> Vec<Page> {
             "collections": featured, "recent": model.recent.iter().take(12).collect::<Vec<_>>(),
             "filters": FACETS.iter().map(|f| f.filter).collect::<Vec<_>>(),
         }),
-        readme: None,
+        app: None,
     });
     out.push(Page {
         path: "404.html".into(),
         template: "404.html",
         ctx: json!({}),
-        readme: None,
+        app: None,
     });
     for (i, a) in model.apps.iter().enumerate() {
         out.push(Page {
             path: format!("{}index.html", a["url"].as_str().unwrap_or_default()),
             template: "app.html",
-            ctx: json!({ "app": a }),
-            readme: Some(i),
+            ctx: json!({}),
+            app: Some(i),
         });
     }
     let all: Vec<usize> = (0..model.apps.len()).collect();
     app_lists(
         &mut out,
-        model,
+        &cards,
         "apps/",
         "All apps",
         Value::Null,
@@ -149,35 +151,43 @@ pub fn list(model: &Model) -> Vec<Page> {
             path: format!("{}/index.html", f.def.prefix),
             template: "list.html",
             ctx: json!({ "heading": f.def.title, "groups": f.values.values().collect::<Vec<_>>() }),
-            readme: None,
+            app: None,
         });
-        for v in f.values.values() {
-            let heading = match f.def.filter {
-                "tag" => format!("#{}", v.name),
-                "team" => v.name.clone(),
-                _ => format!("{}: {}", f.def.title, v.name),
-            };
-            let intro = if f.def.filter == "team" {
-                model.apps[v.apps[0]]["team_description"].clone()
-            } else {
-                Value::Null
-            };
-            app_lists(
-                &mut out,
-                model,
-                &v.url,
-                &heading,
-                intro,
-                &v.apps,
-                Value::Null,
-            );
-        }
+        // the value pages of a facet are many (tags): made in parallel
+        let values: Vec<&super::model::FacetValue> = f.values.values().collect();
+        let made: Vec<Vec<Page>> = values
+            .par_iter()
+            .map(|v| {
+                let heading = match f.def.filter {
+                    "tag" => format!("#{}", v.name),
+                    "team" => v.name.clone(),
+                    _ => format!("{}: {}", f.def.title, v.name),
+                };
+                let intro = if f.def.filter == "team" {
+                    model.apps[v.apps[0]]["team_description"].clone()
+                } else {
+                    Value::Null
+                };
+                let mut pages = Vec::new();
+                app_lists(
+                    &mut pages,
+                    &cards,
+                    &v.url,
+                    &heading,
+                    intro,
+                    &v.apps,
+                    Value::Null,
+                );
+                pages
+            })
+            .collect();
+        out.extend(made.into_iter().flatten());
     }
     out.push(Page {
         path: "collections/index.html".into(),
         template: "list.html",
         ctx: json!({ "heading": "Collections", "groups": model.collections }),
-        readme: None,
+        app: None,
     });
     for c in &model.collections {
         let members: Vec<usize> = c["members"]
@@ -188,7 +198,7 @@ pub fn list(model: &Model) -> Vec<Page> {
             .collect();
         app_lists(
             &mut out,
-            model,
+            &cards,
             c["url"].as_str().unwrap_or_default(),
             c["name"].as_str().unwrap_or_default(),
             c["description"].clone(),
@@ -203,7 +213,7 @@ pub fn list(model: &Model) -> Vec<Page> {
             "centers": model.costs,
             "monthly_usd": model.costs.iter().filter_map(|c| c["monthly_usd"].as_f64()).sum::<f64>(),
         }),
-        readme: None,
+        app: None,
     });
     for c in &model.costs {
         let members: Vec<usize> = c["members"]
@@ -214,7 +224,7 @@ pub fn list(model: &Model) -> Vec<Page> {
             .collect();
         app_lists(
             &mut out,
-            model,
+            &cards,
             c["url"].as_str().unwrap_or_default(),
             &format!("Cost center {}", c["name"].as_str().unwrap_or_default()),
             Value::Null,
@@ -226,7 +236,7 @@ pub fn list(model: &Model) -> Vec<Page> {
         path: "dashboard/index.html".into(),
         template: "dashboard.html",
         ctx: json!({ "dashboard": model.dashboard }),
-        readme: None,
+        app: None,
     });
     out
 }
@@ -304,7 +314,8 @@ pub fn write(
             page.template.hash(&mut h);
             page.ctx.to_string().hash(&mut h);
             model.site.to_string().hash(&mut h);
-            if let Some(i) = page.readme {
+            if let Some(i) = page.app {
+                model.apps[i].to_string().hash(&mut h);
                 model.readmes[i].hash(&mut h);
             }
             let fp = h.finish();
@@ -327,8 +338,8 @@ pub fn write(
                 .map_err(|e| SiteError::Template(error_chain(&e)))?;
             ctx.insert("site", &model.site);
             ctx.insert("root", &"../".repeat(depth(&page.path)));
-            if let Some(i) = page.readme {
-                let mut app = page.ctx["app"].clone();
+            if let Some(i) = page.app {
+                let mut app = model.apps[i].clone();
                 app["readme_html"] = markdown::render(&model.readmes[i]).into();
                 ctx.insert("app", &app);
             }

@@ -417,7 +417,10 @@ fn publishing_is_atomic_and_a_failed_build_keeps_the_old_site() {
     let first = std::fs::read_link(&public).unwrap();
     assert_eq!(build(dir.path()).code, 0);
     let second = std::fs::read_link(&public).unwrap();
-    assert_ne!(first, second, "each build goes to the folder no one is reading");
+    assert_ne!(
+        first, second,
+        "each build goes to the folder no one is reading"
+    );
     assert!(
         dir.path().join(&first).join("index.html").is_file(),
         "the previous build stays whole beside the link"
