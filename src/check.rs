@@ -117,6 +117,16 @@ fn parse_manifest<T>(
 
 /// Runs a check.
 pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
+    check_with(opts, &mut |_, _| {})
+}
+
+/// [`check`], calling `loaded` with the snapshot and catalog as soon as they are read, before
+/// the policies run: work that needs only the manifests (the site's search index) can start
+/// while the policies are evaluated.
+pub fn check_with(
+    opts: &CheckOptions,
+    loaded: &mut dyn FnMut(&Snapshot, &Catalog),
+) -> Result<Checked, CheckError> {
     let started = std::time::Instant::now();
     let today = opts
         .today
@@ -129,6 +139,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
     let diff = base.as_ref().map(|b| Diff::between(b, &head));
     let scope = diff.as_ref().map(Diff::head_dirs);
     let catalog = Catalog::load_scoped(&head, scope.as_ref())?;
+    loaded(&head, &catalog);
 
     // Policies, their data, the roster and the settings come from the base on a submission.
     let policy_snap = base.as_ref().unwrap_or(&head);
@@ -137,7 +148,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
         Some(b) => parse_manifest(b, "bazaar.toml", manifest::parse_config),
         None => catalog.config.clone(),
     };
-    let loaded = started.elapsed();
+    let load_time = started.elapsed();
     let (verdict, policy_findings) = judge(&Judged {
         head: &head,
         base: base.as_ref(),
@@ -148,7 +159,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
         today,
         cache: true,
     });
-    let evaluated = started.elapsed() - loaded;
+    let evaluated = started.elapsed() - load_time;
 
     let changed: Option<BTreeSet<String>> = diff.as_ref().map(|d| {
         d.paths
@@ -223,7 +234,7 @@ pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
     let ms = |d: std::time::Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
     report.context.insert(
         "timings_ms".into(),
-        json!({ "load": ms(loaded), "policy": ms(evaluated), "total": ms(started.elapsed()) }),
+        json!({ "load": ms(load_time), "policy": ms(evaluated), "total": ms(started.elapsed()) }),
     );
     Ok(Checked {
         report,

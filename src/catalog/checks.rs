@@ -384,6 +384,56 @@ pub(super) fn cross(
             });
         }
     }
+    // READMEs that link to another app's page on the site must name an app that exists
+    let base_url = cat.config.as_ref().map(|c| c.site.base_url.to_string());
+    let readmes: Vec<String> = cat
+        .app_dirs
+        .iter()
+        .filter(|d| scope.is_none_or(|s| s.contains(*d)))
+        .map(|d| format!("{d}/README.md"))
+        .filter(|p| snap.is_file(p))
+        .filter(|p| {
+            snap.size(p)
+                .ok()
+                .flatten()
+                .is_some_and(|n| n <= MAX_README_BYTES as u64)
+        })
+        .collect();
+    let paths: Vec<&str> = readmes.iter().map(String::as_str).collect();
+    let mut dead_links: Vec<(Finding, Vec<String>)> = Vec::new();
+    for (path, bytes) in paths.iter().zip(snap.read_many(&paths, MAX_README_BYTES)) {
+        let Ok(Ok(bytes)) = bytes else { continue };
+        let text = String::from_utf8_lossy(&bytes);
+        // most READMEs link to no app page: skip the parse
+        if !text.contains("../") && !base_url.as_deref().is_some_and(|b| text.contains(b)) {
+            continue;
+        }
+        let file = SourceFile::new(*path, &*text);
+        for (ev, range) in pulldown_cmark::Parser::new(&text).into_offset_iter() {
+            let pulldown_cmark::Event::Start(pulldown_cmark::Tag::Link { dest_url, .. }) = ev
+            else {
+                continue;
+            };
+            let Some(id) = linked_app(&dest_url, base_url.as_deref()) else {
+                continue;
+            };
+            if ids.contains_key(id) || broken.contains(id) {
+                continue;
+            }
+            dead_links.push((
+                Finding::new(
+                    Code::README_DEAD_APP_LINK,
+                    format!("README links to app {id:?}, which is not in the catalog"),
+                )
+                .help(
+                    "correct the link (app pages are ../<app id>/ from an app's page) or remove it",
+                )
+                .at(&file, range),
+                vec![path.to_string()],
+            ));
+        }
+    }
+    cat.findings.extend(dead_links);
     // README size, read from the listing's sizes only, for the apps checked in full
     for dir in cat
         .app_dirs
@@ -445,4 +495,69 @@ pub(super) fn cross(
         cat.findings.push((f, p.involved));
     }
     Ok(())
+}
+
+/// The app a README link points at on the site, when it points at an app page: `../<id>/`
+/// (from an app's page), `../../apps/<id>/` or `<base_url>apps/<id>/`. App ids are reverse-DNS
+/// names, so other relative links (`../docs/x.md`) are not mistaken for one.
+pub fn linked_app<'a>(dest: &'a str, base_url: Option<&str>) -> Option<&'a str> {
+    let mut rest = match base_url.and_then(|b| dest.strip_prefix(b)) {
+        Some(r) => r.strip_prefix("apps/")?,
+        None => {
+            let mut r = dest.strip_prefix("./").unwrap_or(dest);
+            let mut ups = 0;
+            while let Some(x) = r.strip_prefix("../") {
+                r = x;
+                ups += 1;
+            }
+            match ups {
+                1 => r,
+                2 => r.strip_prefix("apps/")?,
+                _ => return None,
+            }
+        }
+    };
+    rest = rest.split(['/', '#', '?']).next()?;
+    let looks_like_id = rest.split('.').count() >= 3
+        && rest.split('.').all(|p| {
+            p.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        });
+    looks_like_id.then_some(rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::linked_app;
+
+    #[test]
+    fn app_page_links_are_told_from_other_relative_links() {
+        let base = Some("https://bazaar.acme.internal/");
+        for (link, app) in [
+            (
+                "../com.acme.people.directory/",
+                Some("com.acme.people.directory"),
+            ),
+            (
+                "./../com.acme.people.directory",
+                Some("com.acme.people.directory"),
+            ),
+            ("../../apps/com.acme.a.b/#usage", Some("com.acme.a.b")),
+            (
+                "https://bazaar.acme.internal/apps/com.acme.a.b/",
+                Some("com.acme.a.b"),
+            ),
+            ("https://bazaar.acme.internal/teams/finance/", None),
+            ("https://elsewhere.example/apps/com.acme.a.b/", None),
+            ("../docs/setup.md", None),
+            ("../../teams/finance/", None),
+            ("../../../com.acme.a.b/", None),
+            ("../Com.Acme.A.B/", None),
+            ("com.acme.a.b/", None),
+            ("#section", None),
+        ] {
+            assert_eq!(linked_app(link, base), app, "{link}");
+        }
+    }
 }

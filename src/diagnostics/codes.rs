@@ -174,6 +174,8 @@ codes! {
         "A policy `warn` rule: the submission passes, but the problem must be fixed before the deadline shown, after which the app is flagged maintenance-required.\n\nFix: do what the message says before the deadline.";
     README_TOO_LONG = "BZ0214", Warning, "README very long",
         "README.md is longer than the site renders in full (200,000 characters); the rest is cut on the app page.\n\nFix: move reference material to the app's own documentation and link it.";
+    README_DEAD_APP_LINK = "BZ0215", Warning, "README links to a missing app",
+        "README.md links to the catalog page of an app (`../<app id>/`, `../../apps/<app id>/` or the site's own address) that is not in the catalog: the link would be broken on the site.\n\nFix: correct the app id in the link, or remove the link if the app was retired and removed.";
 }
 
 /// The table entry for a code, if it exists (case-insensitive).

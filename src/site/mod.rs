@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use include_dir::{Dir, include_dir};
 
 use crate::catalog::Snapshot;
-use crate::check::{CheckError, CheckOptions, check};
+use crate::check::{CheckError, CheckOptions, check_with};
 use crate::diagnostics::Report;
 
 pub use feeds::xml_escape;
@@ -154,12 +154,32 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 /// since the build being replaced are reused; the search index is built while pages render.
 pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
     let started = std::time::Instant::now();
-    let checked = check(&CheckOptions {
-        root: opts.root.clone(),
-        rev: opts.rev.clone(),
-        base: None,
-        today: opts.today,
-    })?;
+    std::thread::scope(|scope| build_in(opts, scope, started))
+}
+
+fn build_in<'s>(
+    opts: &BuildOptions,
+    scope: &'s std::thread::Scope<'s, '_>,
+    started: std::time::Instant,
+) -> Result<Built, SiteError> {
+    // the search index needs only the manifests and READMEs: it starts as soon as they are read
+    // and builds on its own thread while the policies run and the pages render
+    let mut search = None;
+    let checked = check_with(
+        &CheckOptions {
+            root: opts.root.clone(),
+            rev: opts.rev.clone(),
+            base: None,
+            today: opts.today,
+        },
+        &mut |snap, cat| {
+            let records = search::records(snap, cat);
+            search = Some(scope.spawn(move || {
+                let t = std::time::Instant::now();
+                (search::index(records), t.elapsed().as_millis())
+            }));
+        },
+    )?;
     let check_ms = started.elapsed().as_millis();
     let (tera, templates_fp) = templates(&checked.head)?;
     let source = match &opts.rev {
@@ -196,12 +216,7 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
     }
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
     let result = (|| {
-        // the search index builds on its own thread while rayon renders the pages
-        let (rendered, bundle, pages_ms, search_ms) = std::thread::scope(|s| {
-            let search = s.spawn(|| {
-                let t = std::time::Instant::now();
-                (search::index(&model), t.elapsed().as_millis())
-            });
+        let (rendered, bundle, pages_ms, search_ms) = {
             let t = std::time::Instant::now();
             let rendered = pages::write(
                 &pages,
@@ -213,11 +228,14 @@ pub fn build(opts: &BuildOptions) -> Result<Built, SiteError> {
                 live.as_deref(),
             );
             let pages_ms = t.elapsed().as_millis();
-            let (bundle, search_ms) = search
-                .join()
-                .unwrap_or_else(|_| (Err(anyhow::anyhow!("the search indexer panicked")), 0));
+            let (bundle, search_ms) = match search.take() {
+                Some(h) => h
+                    .join()
+                    .unwrap_or_else(|_| (Err(anyhow::anyhow!("the search indexer panicked")), 0)),
+                None => (Err(anyhow::anyhow!("the catalog was not read")), 0),
+            };
             (rendered, bundle, pages_ms, search_ms)
-        });
+        };
         let rendered = rendered?;
         let bundle = bundle.map_err(|e| SiteError::Search(format!("{e:#}")))?;
         // files the folder already holds with the same bytes are left alone

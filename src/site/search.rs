@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use pulldown_cmark::{Event, Parser, TagEnd};
-use serde_json::Value;
 
-use super::model::{FACETS, Model};
+use super::model::{FACETS, app_url};
+use crate::catalog::{AppEntry, Catalog, Snapshot, team_of};
 
 /// Characters of README text indexed per app: the start of a README says what the app is, and
 /// the index stays small.
@@ -46,35 +46,33 @@ pub fn plain_text(markdown: &str, max: usize) -> String {
     out
 }
 
-fn strings(v: &Value) -> Vec<String> {
-    match v {
-        Value::Array(xs) => xs
-            .iter()
-            .filter_map(|x| x.as_str().map(str::to_string))
-            .collect(),
-        Value::String(s) => vec![s.clone()],
-        _ => vec![],
-    }
+/// One app's search record: its page, text, meta (title, summary) and filters.
+pub struct Record {
+    url: String,
+    text: String,
+    meta: BTreeMap<String, String>,
+    filters: BTreeMap<String, Vec<String>>,
 }
 
-/// One record's text, meta and filters.
-type Record = (
-    String,
-    String,
-    BTreeMap<String, String>,
-    BTreeMap<String, Vec<String>>,
-);
-
-fn record(a: &Value, readme: &str) -> Record {
+/// The record of an app: the facts readers search for, and a filter per facet (the same values
+/// the facet pages list).
+fn record(e: &AppEntry, team_name: &str, readme: &str) -> Record {
+    let a = &e.app;
+    let scopes: Vec<String> = a
+        .auth
+        .as_ref()
+        .map(|x| x.scopes.clone())
+        .unwrap_or_default();
     let mut text = String::new();
-    for key in ["name", "summary", "description", "team_name"] {
-        if let Some(s) = a[key].as_str() {
-            text.push_str(s);
-            text.push_str(".\n");
-        }
+    for s in [Some(&a.name), Some(&a.summary), a.description.as_ref()]
+        .into_iter()
+        .flatten()
+        .chain([&team_name.to_string()])
+    {
+        text.push_str(s);
+        text.push_str(".\n");
     }
-    for key in ["tags", "scopes"] {
-        let items = strings(&a[key]);
+    for items in [&a.tags, &scopes] {
         if !items.is_empty() {
             text.push_str(&items.join(", "));
             text.push_str(".\n");
@@ -82,38 +80,69 @@ fn record(a: &Value, readme: &str) -> Record {
     }
     text.push_str(&plain_text(readme, MAX_INDEXED_README_CHARS));
     let mut meta = BTreeMap::new();
-    meta.insert("title".to_string(), strings(&a["name"]).concat());
-    meta.insert("summary".to_string(), strings(&a["summary"]).concat());
+    meta.insert("title".to_string(), a.name.clone());
+    meta.insert("summary".to_string(), a.summary.clone());
     let mut filters = BTreeMap::new();
     for f in FACETS {
-        let field = if f.filter == "team" {
-            "team_name"
-        } else {
-            f.field
+        let values: Vec<String> = match f.filter {
+            "team" => vec![team_name.to_string()],
+            "tag" => a.tags.clone(),
+            "tier" => vec![a.tier.as_str().to_string()],
+            "lifecycle" => vec![a.lifecycle.status.as_str().to_string()],
+            "runtime" => vec![a.runtime.as_str().to_string()],
+            "data" => vec![a.data.classification.as_str().to_string()],
+            "scope" => scopes.clone(),
+            _ => vec![],
         };
-        let values = strings(&a[field]);
+        let values: Vec<String> = values.into_iter().filter(|v| !v.is_empty()).collect();
         if !values.is_empty() {
             filters.insert(f.filter.to_string(), values);
         }
     }
-    (
-        a["url"].as_str().unwrap_or_default().to_string(),
+    Record {
+        url: app_url(&a.id),
         text,
         meta,
         filters,
-    )
+    }
 }
 
-/// Indexes every app and returns Pagefind's bundle.
-pub fn index(model: &Model) -> anyhow::Result<Bundle> {
+/// The records of every app of a catalog (READMEs read in parallel).
+pub fn records(snap: &Snapshot, cat: &Catalog) -> Vec<Record> {
     use rayon::prelude::*;
-    // the text extraction is ours and parallel; Pagefind then takes the records one by one
-    let records: Vec<Record> = model
+    let paths: Vec<String> = cat
         .apps
-        .par_iter()
-        .zip(model.readmes.par_iter())
-        .map(|(a, r)| record(a, r))
+        .iter()
+        .map(|e| format!("{}/README.md", e.dir))
         .collect();
+    let present: Vec<&str> = paths
+        .iter()
+        .filter(|p| snap.is_file(p))
+        .map(String::as_str)
+        .collect();
+    let mut texts: std::collections::HashMap<&str, Vec<u8>> = present
+        .iter()
+        .zip(snap.read_many(&present, crate::catalog::MAX_README_BYTES))
+        .filter_map(|(p, r)| Some((*p, r.ok()?.ok()?)))
+        .collect();
+    let inputs: Vec<(&AppEntry, Vec<u8>)> = cat
+        .apps
+        .iter()
+        .zip(&paths)
+        .map(|(e, p)| (e, texts.remove(p.as_str()).unwrap_or_default()))
+        .collect();
+    inputs
+        .par_iter()
+        .map(|(e, readme)| {
+            let team = team_of(&e.dir);
+            let team_name = cat.teams.get(team).map_or(team, |t| t.name.as_str());
+            record(e, team_name, &String::from_utf8_lossy(readme))
+        })
+        .collect()
+}
+
+/// Indexes the records and returns Pagefind's bundle.
+pub fn index(records: Vec<Record>) -> anyhow::Result<Bundle> {
     let n = records.len();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
@@ -124,16 +153,16 @@ pub fn index(model: &Model) -> anyhow::Result<Bundle> {
             .force_language("en".to_string())
             .build();
         let mut index = pagefind::api::PagefindIndex::new(Some(options))?;
-        for (url, text, meta, filters) in records {
+        for r in records {
             let mut sort = BTreeMap::new();
-            sort.insert("name".to_string(), meta["title"].to_lowercase());
+            sort.insert("name".to_string(), r.meta["title"].to_lowercase());
             index
                 .add_custom_record(
-                    url,
-                    text,
+                    r.url,
+                    r.text,
                     "en".into(),
-                    Some(meta),
-                    Some(filters),
+                    Some(r.meta),
+                    Some(r.filters),
                     Some(sort),
                 )
                 .await?;

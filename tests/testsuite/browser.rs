@@ -505,6 +505,8 @@ async fn axe_finds_no_serious_or_critical_violations() {
             app_url(&base, "com.acme.people.org-chart-classic"),
             format!("{base}dashboard/"),
             format!("{base}tiers/vetted/"),
+            format!("{base}costs/"),
+            format!("{base}collections/onboarding/"),
         ];
         for (width, height) in [(1280, 900), (390, 844)] {
             b.viewport(width, height).await;
@@ -549,6 +551,8 @@ async fn screenshots_at_desktop_and_phone_widths() {
             ("dashboard", format!("{base}dashboard/")),
             ("tier", format!("{base}tiers/vetted/")),
             ("teams", format!("{base}teams/")),
+            ("costs", format!("{base}costs/")),
+            ("scope", format!("{base}scopes/calendar-read/")),
             ("not-found", format!("{base}no/such/page/")),
         ];
         let mut wide = Vec::new();

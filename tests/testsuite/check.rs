@@ -729,3 +729,39 @@ fn bad_arguments_exit_2() {
     assert_eq!(r.code, 2);
     assert_eq!(bazaar(&["frobnicate"]).code, 2);
 }
+
+#[test]
+fn a_readme_link_to_a_missing_app_page_is_reported_with_its_line() {
+    let dir = demo_copy();
+    let readme = dir.path().join("catalog/finance/expense-tracker/README.md");
+    let text = std::fs::read_to_string(&readme).unwrap();
+    std::fs::write(
+        &readme,
+        format!(
+            "{text}\nSee also [the directory](../com.acme.people.employee-directory/), \
+             [its docs](../docs/setup.md) and\n[the old tool](../../apps/com.acme.finance.no-such-tool/#usage).\n"
+        ),
+    )
+    .unwrap();
+    let (code, v) = check_json(dir.path(), &[]);
+    assert_eq!(code, 0, "a warning does not block: {v}");
+    let dead: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "BZ0215")
+        .collect();
+    assert_eq!(dead.len(), 1, "{v}");
+    assert!(
+        dead[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("com.acme.finance.no-such-tool")
+    );
+    let lines = text.lines().count();
+    assert_eq!(
+        dead[0]["location"]["file"],
+        "catalog/finance/expense-tracker/README.md"
+    );
+    assert_eq!(dead[0]["location"]["line"], lines + 3, "{}", dead[0]);
+}

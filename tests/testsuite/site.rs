@@ -1,7 +1,7 @@
 //! `bazaar build`: the pages of the demo catalog, sanitized READMEs, internal links that resolve,
-//! catalog.json, and atomic publishing (a failed build leaves the previous site serving).
-//! (Browser tests, search, `serve` and the benchmark against Hugo + Pagefind come with the rest
-//! of the site issue.)
+//! facet, collection and cost pages, feeds, the search bundle, version history, incremental
+//! rendering, and atomic publishing (a failed or killed build leaves the previous site serving).
+//! The same site in a real browser is `browser.rs`; the preview server is `serve.rs`.
 
 use std::path::{Path, PathBuf};
 
