@@ -174,10 +174,12 @@ fn phase_ms(stderr: &str, phase: &str) -> f64 {
         .lines()
         .find(|l| l.starts_with("built "))
         .unwrap_or_else(|| panic!("no summary in {stderr}"));
-    let at = line
+    // the phases are the last parenthesis: "(check 12 ms, model 3 ms, pages 4 ms, search 5 ms)"
+    let phases = &line[line.rfind('(').unwrap_or(0)..];
+    let at = phases
         .find(&format!("{phase} "))
         .unwrap_or_else(|| panic!("no {phase} time in {line}"));
-    line[at + phase.len() + 1..]
+    phases[at + phase.len() + 1..]
         .split_whitespace()
         .next()
         .and_then(|n| n.parse().ok())

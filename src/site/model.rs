@@ -128,6 +128,26 @@ pub fn slug(s: &str) -> String {
     if out.is_empty() { "_".into() } else { out }
 }
 
+/// Dollars for readers: `$1,350` or `$1,350.50`.
+pub fn money(x: f64) -> String {
+    let cents = (x * 100.0).round() as i64;
+    let (whole, frac) = (cents.abs() / 100, cents.abs() % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    let sign = if cents < 0 { "-" } else { "" };
+    if frac == 0 {
+        format!("{sign}${grouped}")
+    } else {
+        format!("{sign}${grouped}.{frac:02}")
+    }
+}
+
 /// An app's page, from the site root.
 pub fn app_url(id: &str) -> String {
     format!("apps/{id}/")
@@ -281,6 +301,7 @@ pub fn build(
             "sbom_summary": if sbom["parsed"] == true { sbom_summary(&sbom) } else { Value::Null },
             "digest": sec.and_then(|s| s.artifact_digest.clone()),
             "monthly_usd": a.cost.as_ref().and_then(|c| c.monthly_usd),
+            "monthly": a.cost.as_ref().and_then(|c| c.monthly_usd).map(money),
             "cost_center": a.cost.as_ref().and_then(|c| c.center.clone()),
             "cost_center_slug": a.cost.as_ref().and_then(|c| c.center.as_deref()).map(slug),
             "last_reviewed": a.lifecycle.last_reviewed, "review_by": a.lifecycle.review_by, "expires": a.lifecycle.expires,
@@ -372,17 +393,19 @@ pub fn build(
     let costs = centers
         .into_iter()
         .map(|(s, (name, members, teams))| {
+            // (an empty float sum is -0.0)
             let total: f64 = members
                 .iter()
                 .filter_map(|i| apps[*i]["monthly_usd"].as_f64())
-                .sum();
+                .fold(0.0, |a, b| a + b);
             let mut members = members;
             members.sort_by(|a, b| {
                 let m = |i: &usize| apps[*i]["monthly_usd"].as_f64().unwrap_or(0.0);
                 m(b).total_cmp(&m(a))
             });
             json!({ "slug": s, "url": format!("costs/{s}/"), "name": name, "teams": teams,
-                    "members": members, "count": members.len(), "monthly_usd": total, "yearly_usd": total * 12.0 })
+                    "members": members, "count": members.len(), "monthly_usd": total, "yearly_usd": total * 12.0,
+                    "monthly": money(total), "yearly": money(total * 12.0) })
         })
         .collect();
 
@@ -464,4 +487,27 @@ fn dashboard(apps: &[Value], history: &History, today: chrono::NaiveDate) -> Val
         "median_hours": median(history.lead_hours.clone()).map(|h| (h * 10.0).round() / 10.0),
         "merges": history.lead_hours.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{money, slug};
+
+    #[test]
+    fn money_reads_like_money() {
+        assert_eq!(money(0.0), "$0");
+        assert_eq!(money(-0.0), "$0");
+        assert_eq!(money(95.0), "$95");
+        assert_eq!(money(1350.0), "$1,350");
+        assert_eq!(money(16200.5), "$16,200.50");
+        assert_eq!(money(1234567.891), "$1,234,567.89");
+    }
+
+    #[test]
+    fn slugs_are_folder_names() {
+        assert_eq!(slug("calendar:read"), "calendar-read");
+        assert_eq!(slug("CC-2200"), "cc-2200");
+        assert_eq!(slug("  Ünïcode  "), "n-code");
+        assert_eq!(slug("../.."), "_");
+    }
 }

@@ -211,7 +211,7 @@ pub fn list(model: &Model) -> Vec<Page> {
         template: "costs.html",
         ctx: json!({
             "centers": model.costs,
-            "monthly_usd": model.costs.iter().filter_map(|c| c["monthly_usd"].as_f64()).sum::<f64>(),
+            "monthly": super::model::money(model.costs.iter().filter_map(|c| c["monthly_usd"].as_f64()).fold(0.0, |a, b| a + b)),
         }),
         app: None,
     });

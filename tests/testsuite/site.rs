@@ -135,7 +135,20 @@ fn every_page_kind_exists_with_facets_costs_feeds_and_search() {
     let costs = read(public.join("costs/index.html"));
     for (center, usd) in &totals {
         let page = read(public.join(format!("costs/{}/index.html", center.to_lowercase())));
-        assert!(page.contains(&format!("${usd}")), "{center} {usd}: {page}");
+        // dollars as readers read them: $1,350
+        let whole = format!("{}", *usd as i64);
+        let mut grouped = String::new();
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        assert_eq!(usd.fract(), 0.0, "the demo's costs are whole dollars");
+        assert!(
+            page.contains(&format!("${grouped} a month")),
+            "{center} {usd}: {page}"
+        );
         assert!(costs.contains(center.as_str()));
     }
     // Atom feed and sitemap
