@@ -94,7 +94,11 @@ pub fn init(
     }
     write(&dir.join("bazaar.toml"), DEFAULT_CONFIG.as_bytes())?;
     extract(&DEFAULT_POLICIES, &dir.join("policies"))?;
-    extract(&DEFAULT_TEMPLATES, &dir.join("site-templates"))?;
+    // only the note on overriding: copies of the default templates would shadow every later
+    // improvement of Bazaar's own (the defaults are embedded in the binary)
+    if let Some(note) = DEFAULT_TEMPLATES.get_file("README.md") {
+        write(&dir.join("site-templates/README.md"), note.contents())?;
+    }
     extract(&SCHEMAS, &dir.join("schemas"))?;
     let (apps, teams) = match sample {
         None => {
