@@ -44,6 +44,15 @@ fn card(a: &Value) -> Value {
     })
 }
 
+/// A list of app indexes kept in the model's JSON.
+fn indexes(v: &Value) -> Vec<usize> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|i| i.as_u64().map(|i| i as usize))
+        .collect()
+}
+
 /// `dir/`, `dir/2/`, … for a list of `n` items.
 fn paginate(dir: &str, n: usize) -> Vec<(usize, String)> {
     let pages = n.div_ceil(PER_PAGE).max(1);
@@ -103,11 +112,9 @@ pub fn list(model: &Model) -> Vec<Page> {
         .filter(|c| c["featured"] == true)
         .map(|c| {
             let mut c = c.clone();
-            c["apps"] = c["members"]
-                .as_array()
+            c["apps"] = indexes(&c["members"])
                 .into_iter()
-                .flatten()
-                .filter_map(|i| i.as_u64().map(|i| cards[i as usize].clone()))
+                .map(|i| cards[i].clone())
                 .collect();
             c
         })
@@ -190,12 +197,7 @@ pub fn list(model: &Model) -> Vec<Page> {
         app: None,
     });
     for c in &model.collections {
-        let members: Vec<usize> = c["members"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|i| i.as_u64().map(|i| i as usize))
-            .collect();
+        let members = indexes(&c["members"]);
         app_lists(
             &mut out,
             &cards,
@@ -216,12 +218,7 @@ pub fn list(model: &Model) -> Vec<Page> {
         app: None,
     });
     for c in &model.costs {
-        let members: Vec<usize> = c["members"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|i| i.as_u64().map(|i| i as usize))
-            .collect();
+        let members = indexes(&c["members"]);
         app_lists(
             &mut out,
             &cards,

@@ -806,21 +806,8 @@ fn find_ignore_case(hay: &str, needle: &str, last: bool) -> Option<usize> {
     if last { hits.next_back() } else { hits.next() }
 }
 
-/// Escapes text for HTML element content and attribute values.
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+// Escapes text for HTML element content and attribute values (the XML escape is valid HTML).
+use super::xml_escape as escape_html;
 
 const PAGE_STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#fff7f7;color:#1d1d1f}\
 main{max-width:60rem;margin:0 auto;padding:1.5rem}h1{color:#b00020;font-size:1.5rem}\
@@ -994,7 +981,7 @@ mod tests {
     fn escaping_covers_markup_and_quotes() {
         assert_eq!(
             escape_html("<a href=\"x\" title='y'>&</a>"),
-            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+            "&lt;a href=&quot;x&quot; title=&apos;y&apos;&gt;&amp;&lt;/a&gt;"
         );
     }
 }

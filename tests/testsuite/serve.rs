@@ -86,6 +86,19 @@ impl Server {
         self.stderr.lock().unwrap().clone()
     }
 
+    /// The server's stderr once it contains `needle` (its lines reach our reader a moment
+    /// after the server acts), or as it is when the time is up.
+    fn stderr_with(&self, needle: &str) -> String {
+        let deadline = Instant::now() + TIMEOUT;
+        loop {
+            let log = self.stderr();
+            if log.contains(needle) || Instant::now() > deadline {
+                return log;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     fn get(&self, target: &str) -> Reply {
         get(&self.addr, target)
     }
@@ -382,10 +395,9 @@ fn serve_previews_the_demo_site_and_stops_cleanly_on_ctrl_c() {
         );
         std::thread::sleep(Duration::from_millis(50));
     };
-    // the stderr reader may still be draining the last line
-    std::thread::sleep(Duration::from_millis(100));
     assert!(status.success(), "{status:?}\n{}", server.stderr());
-    assert!(server.stderr().contains("stopped"), "{}", server.stderr());
+    let log = server.stderr_with("stopped");
+    assert!(log.contains("stopped"), "{log}");
     assert!(
         !dir.path().join(".bazaar-serve").exists(),
         "the private build is removed"
@@ -479,7 +491,8 @@ fn serve_shows_a_broken_manifest_on_every_page_until_it_is_fixed() {
         assert!(body.contains("help: "), "{body}");
         // the contributor's text is escaped, never markup
         assert!(
-            !body.contains("<b onmouseover") && body.contains("&lt;b onmouseover=&#39;x&#39;&gt;"),
+            !body.contains("<b onmouseover")
+                && body.contains("&lt;b onmouseover=&apos;x&apos;&gt;"),
             "{body}"
         );
     }
@@ -495,7 +508,7 @@ fn serve_shows_a_broken_manifest_on_every_page_until_it_is_fixed() {
         "{}",
         app.body
     );
-    let log = server.stderr();
+    let log = server.stderr_with("rebuilt ");
     assert!(
         log.contains("error(s): showing diagnostics") && log.contains("rebuilt "),
         "{log}"
@@ -520,11 +533,8 @@ fn serve_shows_a_failed_build_and_keeps_the_last_good_site() {
         "{}",
         page.body
     );
-    assert!(
-        server.stderr().contains("build failed: "),
-        "{}",
-        server.stderr()
-    );
+    let log = server.stderr_with("build failed: ");
+    assert!(log.contains("build failed: "), "{log}");
     // the last good site is still there
     assert_eq!(server.get("/static/style.css").status, 200);
     assert_eq!(server.get("/catalog.json").status, 200);
