@@ -523,13 +523,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             let t = built.timings_ms;
             eprintln!(
-                "built {} pages ({} rendered, {} unchanged) and a search index of {} apps into {} in {:.2} s (check {} ms, model {} ms, pages {} ms, search {} ms)",
+                "built {} pages ({} rendered, {} unchanged) and a search index of {} apps into {} in {:.2} s; pages published after {:.2} s (check {} ms, model {} ms, pages {} ms, search {} ms)",
                 built.pages,
                 built.rendered,
                 built.reused,
                 built.search_records,
                 out.display(),
                 started.elapsed().as_secs_f64(),
+                t.published as f64 / 1000.0,
                 t.check,
                 t.model,
                 t.pages,

@@ -73,6 +73,9 @@ pub struct Timings {
     pub pages: u128,
     /// Building the search index.
     pub search: u128,
+    /// From the start until the new pages were published (with the previous search index when
+    /// a site was serving; the new index follows when ready).
+    pub published: u128,
     /// The whole build.
     pub total: u128,
 }
@@ -162,9 +165,13 @@ fn build_in<'s>(
     scope: &'s std::thread::Scope<'s, '_>,
     started: std::time::Instant,
 ) -> Result<Built, SiteError> {
-    // the search index needs only the manifests and READMEs: it starts as soon as they are read
-    // and builds on its own thread while the policies run and the pages render
+    // The search index needs only the manifests and READMEs. For a first build it starts as soon
+    // as they are read and builds on its own thread while the policies run and the pages render.
+    // When a site is serving, the new pages go out first (with the index readers have) and the
+    // index is built after them, so that it does not slow them down.
+    let serving = publish::current(&opts.out).is_some();
     let mut search = None;
+    let mut readmes: Option<Vec<String>> = None;
     let checked = check_with(
         &CheckOptions {
             root: opts.root.clone(),
@@ -173,13 +180,20 @@ fn build_in<'s>(
             today: opts.today,
         },
         &mut |snap, cat| {
-            let records = search::records(snap, cat);
-            search = Some(scope.spawn(move || {
-                let t = std::time::Instant::now();
-                (search::index(records), t.elapsed().as_millis())
-            }));
+            let texts = search::read_readmes(snap, cat);
+            if !serving {
+                let records = search::records(cat, &texts);
+                search = Some(scope.spawn(move || {
+                    let t = std::time::Instant::now();
+                    (search::index(records), t.elapsed().as_millis())
+                }));
+            }
+            readmes = Some(texts);
         },
     )?;
+    let readmes = readmes.unwrap_or_default();
+    // kept for the index built after publishing (the model takes its own copy)
+    let readmes_for_search = serving.then(|| readmes.clone());
     let check_ms = started.elapsed().as_millis();
     let (tera, templates_fp) = templates(&checked.head)?;
     let source = match &opts.rev {
@@ -190,7 +204,7 @@ fn build_in<'s>(
         .today
         .unwrap_or_else(|| chrono::Local::now().date_naive());
     let history = history::read(opts);
-    let model = model::build(&checked, &history, today, &source);
+    let model = model::build(&checked, &history, today, &source, readmes);
     let pages = pages::list(&model);
     let model_ms = started.elapsed().as_millis() - check_ms;
 
@@ -215,29 +229,24 @@ fn build_in<'s>(
         std::fs::remove_file(dir.join(pages::STATE_FILE)).map_err(io(&dir))?;
     }
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let result = (|| {
-        let (rendered, bundle, pages_ms, search_ms) = {
-            let t = std::time::Instant::now();
-            let rendered = pages::write(
-                &pages,
-                &model,
-                &tera,
-                templates_fp,
-                &dir,
-                &held,
-                live.as_deref(),
-            );
-            let pages_ms = t.elapsed().as_millis();
-            let (bundle, search_ms) = match search.take() {
-                Some(h) => h
-                    .join()
-                    .unwrap_or_else(|_| (Err(anyhow::anyhow!("the search indexer panicked")), 0)),
-                None => (Err(anyhow::anyhow!("the catalog was not read")), 0),
-            };
-            (rendered, bundle, pages_ms, search_ms)
-        };
-        let rendered = rendered?;
-        let bundle = bundle.map_err(|e| SiteError::Search(format!("{e:#}")))?;
+    let join_search = |search: Option<std::thread::ScopedJoinHandle<'s, _>>| match search {
+        Some(h) => h
+            .join()
+            .unwrap_or_else(|_| (Err(anyhow::anyhow!("the search indexer panicked")), 0)),
+        None => (Err(anyhow::anyhow!("the catalog was not read")), 0),
+    };
+    let staged = (|| {
+        let t = std::time::Instant::now();
+        let rendered = pages::write(
+            &pages,
+            &model,
+            &tera,
+            templates_fp,
+            &dir,
+            &held,
+            live.as_deref(),
+        )?;
+        let pages_ms = t.elapsed().as_millis();
         // files the folder already holds with the same bytes are left alone
         let write = |rel: &str, bytes: &[u8]| -> Result<(), SiteError> {
             let path = dir.join(rel);
@@ -251,7 +260,6 @@ fn build_in<'s>(
             }
             pages::replace(&path, bytes).map_err(io(&path))
         };
-        search::write_bundle(&bundle, &dir.join("pagefind")).map_err(io(&dir))?;
         // static assets: defaults, then the catalog's overrides
         if let Some(d) = DEFAULT_TEMPLATES.get_dir("static") {
             for f in d.files() {
@@ -275,18 +283,49 @@ fn build_in<'s>(
             "catalog.json",
             feeds::catalog_json(&checked.catalog, &model).as_bytes(),
         )?;
-        pages::commit_state(&dir, &rendered).map_err(io(&dir))?;
-        Ok::<_, SiteError>((rendered, bundle.records, pages_ms, search_ms))
+        Ok::<_, SiteError>((rendered, pages_ms))
     })();
-    let (rendered, records, pages_ms, search_ms) = match result {
-        Ok(r) => r,
-        Err(e) => {
-            // a failed build leaves no half-written folder behind; the old site keeps serving
-            let _ = std::fs::remove_dir_all(&dir);
-            return Err(e);
+    let fail = |e: SiteError| {
+        // a failed build leaves no half-written folder behind; the old site keeps serving
+        let _ = std::fs::remove_dir_all(&dir);
+        e
+    };
+    let (rendered, pages_ms) = staged.map_err(fail)?;
+    let bundle_dir = dir.join("pagefind");
+    let (records, search_ms, published) = match &live {
+        // A site is serving: publish the new pages at once with its search index, then put the
+        // new index in place when it is ready (readers switch to it with one rename).
+        Some(live) => {
+            search::mirror_bundle(&live.join("pagefind"), &bundle_dir)
+                .and_then(|()| pages::commit_state(&dir, &rendered))
+                .map_err(|e| fail(io(&dir)(e)))?;
+            publish::swap_in(&opts.out, &dir).map_err(|e| fail(io(&opts.out)(e)))?;
+            let published = started.elapsed().as_millis();
+            let records = search::records(
+                &checked.catalog,
+                readmes_for_search.as_deref().unwrap_or(&[]),
+            );
+            let t = std::time::Instant::now();
+            let (bundle, search_ms) = (search::index(records), t.elapsed().as_millis());
+            let bundle = bundle.map_err(|e| {
+                SiteError::Search(format!(
+                    "{e:#} (the new pages are published with the previous search index)"
+                ))
+            })?;
+            search::update_bundle(&bundle, &bundle_dir).map_err(io(&bundle_dir))?;
+            (bundle.records, search_ms, published)
+        }
+        // The first build: published whole, search included.
+        None => {
+            let (bundle, search_ms) = join_search(search.take());
+            let bundle = bundle.map_err(|e| fail(SiteError::Search(format!("{e:#}"))))?;
+            search::write_bundle(&bundle, &bundle_dir)
+                .and_then(|()| pages::commit_state(&dir, &rendered))
+                .map_err(|e| fail(io(&dir)(e)))?;
+            publish::swap_in(&opts.out, &dir).map_err(|e| fail(io(&opts.out)(e)))?;
+            (bundle.records, search_ms, started.elapsed().as_millis())
         }
     };
-    publish::swap_in(&opts.out, &dir).map_err(io(&opts.out))?;
     Ok(Built {
         pages: pages.len(),
         rendered: rendered.rendered,
@@ -297,6 +336,7 @@ fn build_in<'s>(
             model: model_ms,
             pages: pages_ms,
             search: search_ms,
+            published,
             total: started.elapsed().as_millis(),
         },
         dir,

@@ -203,12 +203,13 @@ fn sbom_summary(doc: &Value) -> Value {
     })
 }
 
-/// Builds the model.
+/// Builds the model; `readmes` are the apps' README texts in the catalog's order.
 pub fn build(
     checked: &Checked,
     history: &History,
     today: chrono::NaiveDate,
     source: &str,
+    readmes: Vec<String>,
 ) -> Model {
     let cat: &Catalog = &checked.catalog;
     let snap = &checked.head;
@@ -237,31 +238,11 @@ pub fn build(
                 .push(json!({ "message": f.message, "deadline": f.deadline, "code": f.code }));
         }
     }
-    let readme_paths: Vec<String> = cat
-        .apps
-        .iter()
-        .map(|e| format!("{}/README.md", e.dir))
-        .collect();
-    let present: Vec<usize> = (0..readme_paths.len())
-        .filter(|i| snap.is_file(&readme_paths[*i]))
-        .collect();
-    let paths: Vec<&str> = present.iter().map(|i| readme_paths[*i].as_str()).collect();
-    let mut texts: Vec<String> = vec![String::new(); readme_paths.len()];
-    for (i, r) in present
-        .iter()
-        .zip(snap.read_many(&paths, crate::catalog::MAX_README_BYTES))
-    {
-        if let Ok(Ok(b)) = r {
-            texts[*i] = String::from_utf8(b)
-                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        }
-    }
-
     use rayon::prelude::*;
     let mut apps: Vec<(Value, String)> = cat
         .apps
         .par_iter()
-        .zip(texts.into_par_iter())
+        .zip(readmes.into_par_iter())
         .map(|(e, readme)| {
         let a = &e.app;
         let v = verdicts.get(e.dir.as_str());

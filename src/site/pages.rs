@@ -261,6 +261,19 @@ pub struct Rendered {
     state: String,
 }
 
+/// Feeds what is written to a hasher.
+struct HashWriter(std::collections::hash_map::DefaultHasher);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// How deep a page is: its `root` is that many `../`.
 fn depth(path: &str) -> usize {
     path.matches('/').count()
@@ -306,16 +319,17 @@ pub fn write(
     let results: Vec<Result<(u64, bool), SiteError>> = pages
         .par_iter()
         .map(|page| {
-            let mut h = std::collections::hash_map::DefaultHasher::new();
-            templates_fp.hash(&mut h);
-            page.template.hash(&mut h);
-            page.ctx.to_string().hash(&mut h);
-            model.site.to_string().hash(&mut h);
+            // the JSON is streamed into the hasher, never built as a string
+            let mut h = HashWriter(std::collections::hash_map::DefaultHasher::new());
+            templates_fp.hash(&mut h.0);
+            page.template.hash(&mut h.0);
+            let _ = serde_json::to_writer(&mut h, &page.ctx);
+            let _ = serde_json::to_writer(&mut h, &model.site);
             if let Some(i) = page.app {
-                model.apps[i].to_string().hash(&mut h);
-                model.readmes[i].hash(&mut h);
+                let _ = serde_json::to_writer(&mut h, &model.apps[i]);
+                model.readmes[i].hash(&mut h.0);
             }
-            let fp = h.finish();
+            let fp = h.0.finish();
             let target = dir.join(&page.path);
             if held.get(&page.path) == Some(&fp) && target.is_file() {
                 return Ok((fp, false));

@@ -107,36 +107,41 @@ fn record(e: &AppEntry, team_name: &str, readme: &str) -> Record {
     }
 }
 
-/// The records of every app of a catalog (READMEs read in parallel).
-pub fn records(snap: &Snapshot, cat: &Catalog) -> Vec<Record> {
-    use rayon::prelude::*;
+/// Every app's README (empty when it has none or it cannot be read), in the catalog's order,
+/// read in parallel.
+pub fn read_readmes(snap: &Snapshot, cat: &Catalog) -> Vec<String> {
     let paths: Vec<String> = cat
         .apps
         .iter()
         .map(|e| format!("{}/README.md", e.dir))
         .collect();
-    let present: Vec<&str> = paths
-        .iter()
-        .filter(|p| snap.is_file(p))
-        .map(String::as_str)
+    let present: Vec<usize> = (0..paths.len())
+        .filter(|i| snap.is_file(&paths[*i]))
         .collect();
-    let mut texts: std::collections::HashMap<&str, Vec<u8>> = present
+    let wanted: Vec<&str> = present.iter().map(|i| paths[*i].as_str()).collect();
+    let mut texts = vec![String::new(); paths.len()];
+    for (i, r) in present
         .iter()
-        .zip(snap.read_many(&present, crate::catalog::MAX_README_BYTES))
-        .filter_map(|(p, r)| Some((*p, r.ok()?.ok()?)))
-        .collect();
-    let inputs: Vec<(&AppEntry, Vec<u8>)> = cat
-        .apps
-        .iter()
-        .zip(&paths)
-        .map(|(e, p)| (e, texts.remove(p.as_str()).unwrap_or_default()))
-        .collect();
-    inputs
+        .zip(snap.read_many(&wanted, crate::catalog::MAX_README_BYTES))
+    {
+        if let Ok(Ok(b)) = r {
+            texts[*i] = String::from_utf8(b)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        }
+    }
+    texts
+}
+
+/// The records of every app of a catalog, given its READMEs in the catalog's order.
+pub fn records(cat: &Catalog, readmes: &[String]) -> Vec<Record> {
+    use rayon::prelude::*;
+    cat.apps
         .par_iter()
+        .zip(readmes.par_iter())
         .map(|(e, readme)| {
             let team = team_of(&e.dir);
             let team_name = cat.teams.get(team).map_or(team, |t| t.name.as_str());
-            record(e, team_name, &String::from_utf8_lossy(readme))
+            record(e, team_name, readme)
         })
         .collect()
 }
@@ -187,10 +192,7 @@ pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<(
     for (name, bytes) in &bundle.files {
         let path = dir.join(name);
         keep.insert(path.clone());
-        let hashed = name
-            .extension()
-            .is_some_and(|x| x.to_string_lossy().starts_with("pf_"));
-        let same = if hashed {
+        let same = if is_hashed(name) {
             std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
         } else {
             std::fs::read(&path).is_ok_and(|old| old == *bytes)
@@ -212,4 +214,89 @@ pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<(
         }
     }
     Ok(())
+}
+
+/// Makes `to` hold the bundle `from` holds (the published site's): files with the same name and
+/// size are kept (Pagefind names index files by their content), others are hard-linked from
+/// `from`, and files `from` lacks are removed.
+pub fn mirror_bundle(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+    use std::collections::HashSet;
+    let mut keep: HashSet<std::path::PathBuf> = HashSet::new();
+    for e in walkdir::WalkDir::new(from)
+        .into_iter()
+        .filter_map(Result::ok)
+    {
+        if !e.file_type().is_file() {
+            continue;
+        }
+        let Ok(rel) = e.path().strip_prefix(from) else {
+            continue;
+        };
+        let target = to.join(rel);
+        keep.insert(target.clone());
+        let same = match (e.metadata(), std::fs::metadata(&target)) {
+            (Ok(a), Ok(b)) => {
+                a.len() == b.len()
+                    && (is_hashed(rel)
+                        || std::fs::read(e.path()).ok() == std::fs::read(&target).ok())
+            }
+            _ => false,
+        };
+        if same {
+            continue;
+        }
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let _ = std::fs::remove_file(&target);
+        if std::fs::hard_link(e.path(), &target).is_err() {
+            std::fs::copy(e.path(), &target)?;
+        }
+    }
+    if to.is_dir() {
+        for e in walkdir::WalkDir::new(to).into_iter().filter_map(Result::ok) {
+            if e.file_type().is_file() && !keep.contains(e.path()) {
+                std::fs::remove_file(e.path())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Puts a new bundle into the `pagefind/` of the site being served, so that no reader sees a
+/// mix: new content-named files first, then the fixed names, `pagefind-entry.json` (which
+/// names the index readers load) last, each by one rename. Files of the previous index stay for
+/// readers who loaded it; the next build into this folder removes them.
+pub fn update_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<()> {
+    let mut files: Vec<&(std::path::PathBuf, Vec<u8>)> = bundle.files.iter().collect();
+    // content-named files, then fixed names, the entry file last
+    files.sort_by_key(|(name, _)| (name.as_os_str() == "pagefind-entry.json", !is_hashed(name)));
+    for (name, bytes) in files {
+        let path = dir.join(name);
+        let same = if is_hashed(name) {
+            std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
+        } else {
+            std::fs::read(&path).is_ok_and(|old| old == *bytes)
+        };
+        if same {
+            continue;
+        }
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        let tmp = path.with_file_name(format!(
+            ".{}.tmp-{}",
+            name.file_name().unwrap_or_default().to_string_lossy(),
+            std::process::id()
+        ));
+        std::fs::write(&tmp, bytes)?;
+        std::fs::rename(&tmp, &path)?;
+    }
+    Ok(())
+}
+
+/// Pagefind names its index, fragment, filter and meta files by a hash of their content.
+fn is_hashed(name: &std::path::Path) -> bool {
+    name.extension()
+        .is_some_and(|x| x.to_string_lossy().starts_with("pf_"))
 }

@@ -1043,3 +1043,33 @@ async fn a_facet_filter_narrows_the_search_results() {
     })
     .await
 }
+
+#[tokio::test]
+async fn search_finds_an_edit_once_a_rebuild_is_published() {
+    within(TEST_LIMIT, "the rebuild search test", async {
+        let (dir, _first) = built_demo(|_| {});
+        // a second build publishes its pages first (with the index readers have), then its index
+        let readme = dir.path().join("catalog/finance/invoice-ocr/README.md");
+        let text = std::fs::read_to_string(&readme).unwrap();
+        std::fs::write(
+            &readme,
+            format!("{text}\nIt also reads zanzibarian receipts.\n"),
+        )
+        .unwrap();
+        let r = bazaar(&["build", "--root", dir.path().to_str().unwrap()]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(r.stderr.contains("pages published after"), "{}", r.stderr);
+        // the link now points at the other folder: serve that one
+        let public = dir.path().join("public").canonicalize().unwrap();
+        let base = serve_dir(&public);
+        let b = start_browser().await;
+        let (titles, message) = search(&b, &base, "zanzibarian").await;
+        assert_eq!(titles, vec!["Invoice OCR".to_string()], "{message}");
+        // and the words of the other apps are all still found
+        let (titles, message) = search(&b, &base, "pronouns").await;
+        assert_eq!(titles, vec!["Employee Directory".to_string()], "{message}");
+        b.close().await;
+        drop(dir);
+    })
+    .await
+}
