@@ -221,24 +221,27 @@ pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<(
 /// `from`, and files `from` lacks are removed.
 pub fn mirror_bundle(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
     use std::collections::HashSet;
+    // the files of the current index only: the previous index's files left for late readers
+    // are not carried over
+    let names: Vec<std::path::PathBuf> = match read_manifest(from) {
+        Some(names) => names,
+        None => walkdir::WalkDir::new(from)
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .filter_map(|e| e.path().strip_prefix(from).ok().map(|p| p.to_path_buf()))
+            .collect(),
+    };
     let mut keep: HashSet<std::path::PathBuf> = HashSet::new();
-    for e in walkdir::WalkDir::new(from)
-        .into_iter()
-        .filter_map(Result::ok)
-    {
-        if !e.file_type().is_file() {
-            continue;
-        }
-        let Ok(rel) = e.path().strip_prefix(from) else {
-            continue;
-        };
+    for rel in &names {
+        let source = from.join(rel);
         let target = to.join(rel);
         keep.insert(target.clone());
-        let same = match (e.metadata(), std::fs::metadata(&target)) {
+        let same = match (std::fs::metadata(&source), std::fs::metadata(&target)) {
             (Ok(a), Ok(b)) => {
                 a.len() == b.len()
                     && (is_hashed(rel)
-                        || std::fs::read(e.path()).ok() == std::fs::read(&target).ok())
+                        || std::fs::read(&source).ok() == std::fs::read(&target).ok())
             }
             _ => false,
         };
@@ -249,8 +252,8 @@ pub fn mirror_bundle(from: &std::path::Path, to: &std::path::Path) -> std::io::R
             std::fs::create_dir_all(parent)?;
         }
         let _ = std::fs::remove_file(&target);
-        if std::fs::hard_link(e.path(), &target).is_err() {
-            std::fs::copy(e.path(), &target)?;
+        if std::fs::hard_link(&source, &target).is_err() {
+            std::fs::copy(&source, &target)?;
         }
     }
     if to.is_dir() {
@@ -260,7 +263,7 @@ pub fn mirror_bundle(from: &std::path::Path, to: &std::path::Path) -> std::io::R
             }
         }
     }
-    Ok(())
+    write_manifest(to, names.iter().map(|p| p.as_path()))
 }
 
 /// Puts a new bundle into the `pagefind/` of the site being served, so that no reader sees a
@@ -292,7 +295,43 @@ pub fn update_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, &path)?;
     }
-    Ok(())
+    write_manifest(dir, bundle.files.iter().map(|(n, _)| n.as_path()))
+}
+
+/// Where a build folder lists the files of its current search bundle (`pagefind/` may also
+/// hold the previous index's files for a while: readers who loaded it still fetch them).
+fn manifest_path(bundle_dir: &std::path::Path) -> std::path::PathBuf {
+    bundle_dir
+        .parent()
+        .unwrap_or(bundle_dir)
+        .join(".bazaar/search-files.txt")
+}
+
+fn write_manifest<'a>(
+    bundle_dir: &std::path::Path,
+    names: impl Iterator<Item = &'a std::path::Path>,
+) -> std::io::Result<()> {
+    let path = manifest_path(bundle_dir);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let text: String = names
+        .map(|n| format!("{}\n", n.to_string_lossy()))
+        .collect();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(tmp, path)
+}
+
+/// The files of a folder's current bundle, when it lists them.
+fn read_manifest(bundle_dir: &std::path::Path) -> Option<Vec<std::path::PathBuf>> {
+    let text = std::fs::read_to_string(manifest_path(bundle_dir)).ok()?;
+    Some(
+        text.lines()
+            .filter(|l| !l.is_empty() && !l.contains(".."))
+            .map(std::path::PathBuf::from)
+            .collect(),
+    )
 }
 
 /// Pagefind names its index, fragment, filter and meta files by a hash of their content.

@@ -476,3 +476,31 @@ fn publishing_is_atomic_and_a_failed_build_keeps_the_old_site() {
     assert!(r.stderr.contains("not a link"), "{}", r.stderr);
     assert!(other.path().join("public/keep.txt").exists());
 }
+
+#[test]
+fn rebuilds_keep_one_search_index_whole_and_do_not_pile_up_old_ones() {
+    let dir = demo_copy();
+    let manifest = dir.path().join("catalog/finance/expense-tracker/app.toml");
+    let public = dir.path().join("public");
+    let mut files = Vec::new();
+    for round in 0..6 {
+        edit(&manifest, "summary = \"", &format!("summary = \"Round {round}. "));
+        let r = build(dir.path());
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let bundle: Vec<String> = walk(&public.join("pagefind"));
+        // what the published index names is all there
+        let entry: serde_json::Value =
+            serde_json::from_str(&read(public.join("pagefind/pagefind-entry.json"))).unwrap();
+        let hash = entry["languages"]["en"]["hash"].as_str().unwrap();
+        assert!(
+            bundle.contains(&format!("pagefind.{hash}.pf_meta")),
+            "round {round}: the entry names a meta file that is not there: {bundle:?}"
+        );
+        files.push(bundle.len());
+    }
+    // the serving folder holds the current index and at most the previous one's files
+    assert!(
+        files[5] <= files[2] + 4 && files[4] <= files[1] + 4,
+        "the search bundle grows build after build: {files:?}"
+    );
+}
