@@ -3,15 +3,17 @@
 //! CLI indexing it (`../shared/bench/peer-site.sh`, or the script `BAZAAR_PEER_SITE` names; when it
 //! is missing Bazaar's own numbers are still reported).
 //!
-//! Each round runs, alternating which side goes first: a cold build (no `.git/bazaar` cache), a
-//! warm build, a one-app rebuild (one app's summary edited in the working tree) and the peer.
+//! Each round runs, alternating which side goes first: a cold build (no `.git/bazaar` cache and
+//! no published site, as from a fresh clone), a warm build (which publishes its pages before
+//! its search index, as every rebuild of a serving site does), a one-app rebuild (one app's
+//! summary edited in the working tree) and the peer.
 //! Every child's wall time, CPU time and peak memory come from the kernel's rusage of the child
 //! (which covers its descendants, so the peer's is its largest of hugo, pagefind and friends).
 //!
 //! Goals (2 cores, release build): a cold `bazaar build` ≤ 0.5 × the peer's time (hugo +
 //! pagefind, as the script reports it), peak memory below the peer's, a one-app rebuild < 1 s
-//! plus the search index refresh (the pages are ready before the index, which Pagefind rebuilds
-//! whole; both are reported).
+//! plus the search index refresh (a rebuild publishes its pages first, then builds the index,
+//! which Pagefind rebuilds whole; both times are reported).
 //! Missed goals are reported, not failed on; a failing command fails the bench.
 //! `BAZAAR_BENCH_APPS` (10,000) and `BAZAAR_BENCH_ROUNDS` (2) change the sizes.
 
@@ -186,11 +188,19 @@ fn phase_ms(stderr: &str, phase: &str) -> f64 {
         .unwrap_or_else(|| panic!("no {phase} time in {line}"))
 }
 
-/// The site's pages are ready (checked, modelled, rendered) before the search index that is
-/// built beside them: that part of a build, in seconds.
+/// When the one-app rebuild's pages went live, in seconds: a rebuild of a serving site
+/// publishes its pages with the index readers have, then builds and swaps in the new index.
 fn pages_ready(r: &Run) -> f64 {
-    (phase_ms(&r.stderr, "check") + phase_ms(&r.stderr, "model") + phase_ms(&r.stderr, "pages"))
-        / 1000.0
+    let line = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("built "))
+        .unwrap_or_else(|| panic!("no summary in {}", r.stderr));
+    line.split("pages published after ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no publication time in {line}"))
 }
 
 fn pages_built(stderr: &str) -> Option<usize> {
@@ -314,8 +324,11 @@ fn main() {
         if round % 2 == 1 {
             run_peer(&mut peer_totals, &mut peer_runs);
         }
-        // cold: no verdict/facts cache, as check.rs separates them
+        // cold: from scratch, as a fresh clone builds and as the peer always does: no
+        // verdict/facts cache (as check.rs separates them) and no published site
         let _ = std::fs::remove_dir_all(cat.join(".git/bazaar"));
+        let _ = std::fs::remove_dir_all(out.parent().unwrap());
+        std::fs::create_dir_all(out.parent().unwrap()).unwrap();
         cold.push(build("build, cold cache"));
         warm.push(build("build, warm cache"));
         std::fs::write(
@@ -397,13 +410,13 @@ fn main() {
         2,
     );
     row(
-        "  of which pages ready: check + model + pages (s)",
+        "  of which until its pages were published (s)",
         Some(one_pages),
         None,
         2,
     );
     row(
-        "  search index refresh, beside the pages (s)",
+        "  search index refresh, after the pages (s)",
         Some(one_search),
         None,
         2,
@@ -497,7 +510,7 @@ fn main() {
         verdict(p_peak.map(|p| b_peak < p))
     );
     println!(
-        "goal: one-app rebuild < 1 s plus the search index refresh (pages ready in {one_pages:.2} s; search refresh {one_search:.2} s; whole build {b_one:.2} s): {}",
+        "goal: one-app rebuild < 1 s plus the search index refresh (pages published after {one_pages:.2} s; search refresh {one_search:.2} s; whole build {b_one:.2} s): {}",
         verdict(Some(one_pages < 1.0))
     );
 }

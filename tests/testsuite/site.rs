@@ -484,7 +484,11 @@ fn rebuilds_keep_one_search_index_whole_and_do_not_pile_up_old_ones() {
     let public = dir.path().join("public");
     let mut files = Vec::new();
     for round in 0..6 {
-        edit(&manifest, "summary = \"", &format!("summary = \"Round {round}. "));
+        edit(
+            &manifest,
+            "summary = \"",
+            &format!("summary = \"Round {round}. "),
+        );
         let r = build(dir.path());
         assert_eq!(r.code, 0, "{}", r.stderr);
         let bundle: Vec<String> = walk(&public.join("pagefind"));
