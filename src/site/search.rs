@@ -81,7 +81,6 @@ fn record(e: &AppEntry, team_name: &str, readme: &str) -> Record {
     text.push_str(&plain_text(readme, MAX_INDEXED_README_CHARS));
     let mut meta = BTreeMap::new();
     meta.insert("title".to_string(), a.name.clone());
-    meta.insert("summary".to_string(), a.summary.clone());
     let mut filters = BTreeMap::new();
     for f in FACETS {
         let values: Vec<String> = match f.filter {
@@ -187,24 +186,31 @@ pub fn index(records: Vec<Record>) -> anyhow::Result<Bundle> {
 /// Pagefind names its index, fragment, filter and meta files by a hash of their content, so one
 /// that exists is already right; the few fixed names are compared; stale files are removed.
 pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<()> {
-    use std::collections::HashSet;
-    let mut keep: HashSet<std::path::PathBuf> = HashSet::new();
-    for (name, bytes) in &bundle.files {
+    use rayon::prelude::*;
+    use std::collections::{BTreeSet, HashSet};
+    let keep: HashSet<std::path::PathBuf> = bundle
+        .files
+        .iter()
+        .map(|(name, _)| dir.join(name))
+        .collect();
+    let parents: BTreeSet<&std::path::Path> = keep.iter().filter_map(|p| p.parent()).collect();
+    for p in parents {
+        std::fs::create_dir_all(p)?;
+    }
+    // some ten thousand small files: written in parallel
+    bundle.files.par_iter().try_for_each(|(name, bytes)| {
         let path = dir.join(name);
-        keep.insert(path.clone());
         let same = if is_hashed(name) {
             std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
         } else {
             std::fs::read(&path).is_ok_and(|old| old == *bytes)
         };
         if same {
-            continue;
+            Ok(())
+        } else {
+            super::pages::replace(&path, bytes)
         }
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        super::pages::replace(&path, bytes)?;
-    }
+    })?;
     for e in walkdir::WalkDir::new(dir)
         .into_iter()
         .filter_map(Result::ok)
@@ -213,7 +219,7 @@ pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<(
             std::fs::remove_file(e.path())?;
         }
     }
-    Ok(())
+    write_manifest(dir, bundle.files.iter().map(|(n, _)| n.as_path()))
 }
 
 /// Makes `to` hold the bundle `from` holds (the published site's): files with the same name and
