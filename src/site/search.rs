@@ -200,12 +200,7 @@ pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<(
     // some ten thousand small files: written in parallel
     bundle.files.par_iter().try_for_each(|(name, bytes)| {
         let path = dir.join(name);
-        let same = if is_hashed(name) {
-            std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
-        } else {
-            std::fs::read(&path).is_ok_and(|old| old == *bytes)
-        };
-        if same {
+        if holds(&path, name, bytes) {
             Ok(())
         } else {
             super::pages::replace(&path, bytes)
@@ -282,12 +277,7 @@ pub fn update_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<
     files.sort_by_key(|(name, _)| (name.as_os_str() == "pagefind-entry.json", !is_hashed(name)));
     for (name, bytes) in files {
         let path = dir.join(name);
-        let same = if is_hashed(name) {
-            std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
-        } else {
-            std::fs::read(&path).is_ok_and(|old| old == *bytes)
-        };
-        if same {
+        if holds(&path, name, bytes) {
             continue;
         }
         if let Some(parent) = path.parent() {
@@ -338,6 +328,16 @@ fn read_manifest(bundle_dir: &std::path::Path) -> Option<Vec<std::path::PathBuf>
             .map(std::path::PathBuf::from)
             .collect(),
     )
+}
+
+/// Whether `path` already holds a bundle file: a content-named one by its size, the others
+/// by their bytes.
+fn holds(path: &std::path::Path, name: &std::path::Path, bytes: &[u8]) -> bool {
+    if is_hashed(name) {
+        std::fs::metadata(path).is_ok_and(|m| m.len() == bytes.len() as u64)
+    } else {
+        std::fs::read(path).is_ok_and(|old| old == bytes)
+    }
 }
 
 /// Pagefind names its index, fragment, filter and meta files by a hash of their content.
