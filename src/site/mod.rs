@@ -192,8 +192,8 @@ fn build_in<'s>(
         },
     )?;
     let readmes = readmes.unwrap_or_default();
-    // kept for the index built after publishing (the model takes its own copy)
-    let readmes_for_search = serving.then(|| readmes.clone());
+    // kept when no index was started early (a site is serving): it is built after publishing
+    let readmes_for_search = search.is_none().then(|| readmes.clone());
     let check_ms = started.elapsed().as_millis();
     let (tera, templates_fp) = templates(&checked.head)?;
     let source = match &opts.rev {
@@ -229,11 +229,19 @@ fn build_in<'s>(
         std::fs::remove_file(dir.join(pages::STATE_FILE)).map_err(io(&dir))?;
     }
     std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let join_search = |search: Option<std::thread::ScopedJoinHandle<'s, _>>| match search {
+    // the index: the one started early, or built now from the READMEs kept for it
+    let index_now = |search: Option<std::thread::ScopedJoinHandle<'s, _>>| match search {
         Some(h) => h
             .join()
             .unwrap_or_else(|_| (Err(anyhow::anyhow!("the search indexer panicked")), 0)),
-        None => (Err(anyhow::anyhow!("the catalog was not read")), 0),
+        None => {
+            let records = search::records(
+                &checked.catalog,
+                readmes_for_search.as_deref().unwrap_or(&[]),
+            );
+            let t = std::time::Instant::now();
+            (search::index(records), t.elapsed().as_millis())
+        }
     };
     let staged = (|| {
         let t = std::time::Instant::now();
@@ -301,12 +309,7 @@ fn build_in<'s>(
                 .map_err(|e| fail(io(&dir)(e)))?;
             publish::swap_in(&opts.out, &dir).map_err(|e| fail(io(&opts.out)(e)))?;
             let published = started.elapsed().as_millis();
-            let records = search::records(
-                &checked.catalog,
-                readmes_for_search.as_deref().unwrap_or(&[]),
-            );
-            let t = std::time::Instant::now();
-            let (bundle, search_ms) = (search::index(records), t.elapsed().as_millis());
+            let (bundle, search_ms) = index_now(search.take());
             let bundle = bundle.map_err(|e| {
                 SiteError::Search(format!(
                     "{e:#} (the new pages are published with the previous search index)"
@@ -317,7 +320,7 @@ fn build_in<'s>(
         }
         // The first build: published whole, search included.
         None => {
-            let (bundle, search_ms) = join_search(search.take());
+            let (bundle, search_ms) = index_now(search.take());
             let bundle = bundle.map_err(|e| fail(SiteError::Search(format!("{e:#}"))))?;
             search::write_bundle(&bundle, &bundle_dir)
                 .and_then(|()| pages::commit_state(&dir, &rendered))
