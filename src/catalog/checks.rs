@@ -400,10 +400,26 @@ pub(super) fn cross(
         })
         .collect();
     let paths: Vec<&str> = readmes.iter().map(String::as_str).collect();
+    // README findings: links to missing apps, text longer than the site shows
     let mut dead_links: Vec<(Finding, Vec<String>)> = Vec::new();
     for (path, bytes) in paths.iter().zip(snap.read_many(&paths, MAX_README_BYTES)) {
         let Ok(Ok(bytes)) = bytes else { continue };
         let text = String::from_utf8_lossy(&bytes);
+        // bytes are at least characters: count only when it can matter
+        if text.len() > super::MAX_RENDERED_README_CHARS {
+            let chars = text.chars().count();
+            if chars > super::MAX_RENDERED_README_CHARS {
+                dead_links.push(at_path(
+                    Code::README_TOO_LONG,
+                    path,
+                    format!(
+                        "README.md has {chars} characters; the site shows the first {} and a note that the rest is cut",
+                        super::MAX_RENDERED_README_CHARS
+                    ),
+                    "move reference material to the app's own documentation and link it",
+                ));
+            }
+        }
         // most READMEs link to no app page: skip the parse
         if !text.contains("../") && !base_url.as_deref().is_some_and(|b| text.contains(b)) {
             continue;

@@ -21,6 +21,9 @@ pub use snapshot::{Kind, Origin, Snapshot, SnapshotError};
 /// Largest README read; larger ones are refused with a finding.
 pub const MAX_README_BYTES: usize = 1024 * 1024;
 
+/// Longest README text the site renders; the rest is cut, with a warning from `check`.
+pub const MAX_RENDERED_README_CHARS: usize = 200_000;
+
 /// Largest SBOM read.
 pub const MAX_SBOM_BYTES: usize = 8 * 1024 * 1024;
 

@@ -5,7 +5,7 @@
 use pulldown_cmark::{Options, Parser, html};
 
 /// Longest README text rendered; the rest is cut with a note.
-pub const MAX_RENDERED_CHARS: usize = 200_000;
+pub const MAX_RENDERED_CHARS: usize = crate::catalog::MAX_RENDERED_README_CHARS;
 
 /// Renders untrusted Markdown to sanitized HTML.
 pub fn render(markdown: &str) -> String {

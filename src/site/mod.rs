@@ -23,7 +23,6 @@ use crate::diagnostics::Report;
 
 pub use feeds::xml_escape;
 pub use markdown::render as render_markdown;
-pub use search::plain_text;
 
 static DEFAULT_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/site-templates");
 

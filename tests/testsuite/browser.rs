@@ -892,21 +892,35 @@ async fn search(b: &Browser, base: &str, query: &str) -> (Vec<String>, String) {
     let mut last = String::new();
     for _ in 0..50 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        let now = b
-            .js("return (document.querySelector('.pagefind-ui__message')||{}).textContent || ''")
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
+        let now = search_message(b).await;
         if now == last && now.contains(query) {
             break;
         }
         last = now;
     }
+    (result_titles(b).await, last)
+}
+
+/// The Pagefind UI's message ("18 results for Acme"), empty before one shows.
+async fn search_message(b: &Browser) -> String {
+    b.js("return (document.querySelector('.pagefind-ui__message')||{}).textContent || ''")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The number of results a message announces.
+fn result_count(message: &str) -> Option<usize> {
+    message.split_whitespace().next()?.parse().ok()
+}
+
+/// The titles of the results shown.
+async fn result_titles(b: &Browser) -> Vec<String> {
     let titles = b
         .js("return [...document.querySelectorAll('.pagefind-ui__result-link')].map(a => a.textContent.trim())")
         .await;
-    (serde_json::from_value(titles).unwrap(), last)
+    serde_json::from_value(titles).unwrap()
 }
 
 #[tokio::test]
@@ -976,13 +990,7 @@ async fn a_facet_filter_narrows_the_search_results() {
         let b = start_browser().await;
         // a word most READMEs share
         let (_, message) = search(&b, &base, "Acme").await;
-        let count = |m: &str| -> usize {
-            m.split_whitespace()
-                .next()
-                .and_then(|n| n.parse().ok())
-                .unwrap_or_else(|| panic!("no count in {m:?}"))
-        };
-        let all = count(&message);
+        let all = result_count(&message).unwrap_or_else(|| panic!("no count in {message:?}"));
         assert!(all >= 8, "{message}");
         // the filter panel offers every facet; tick tier = enterprise
         let names = b
@@ -1000,10 +1008,7 @@ async fn a_facet_filter_narrows_the_search_results() {
         let mut after = all;
         for _ in 0..50 {
             tokio::time::sleep(Duration::from_millis(100)).await;
-            let m = b
-                .js("return (document.querySelector('.pagefind-ui__message')||{}).textContent || ''")
-                .await;
-            if let Some(n) = m.as_str().and_then(|m| m.split_whitespace().next()?.parse().ok()) {
+            if let Some(n) = result_count(&search_message(&b).await) {
                 after = n;
                 if after < all {
                     break;
@@ -1021,11 +1026,7 @@ async fn a_facet_filter_narrows_the_search_results() {
             }
             tokio::time::sleep(Duration::from_millis(300)).await;
         }
-        let narrowed: Vec<String> = serde_json::from_value(
-            b.js("return [...document.querySelectorAll('.pagefind-ui__result-link')].map(a => a.textContent.trim())")
-                .await,
-        )
-        .unwrap();
+        let narrowed = result_titles(&b).await;
         assert_eq!(narrowed.len(), after, "{narrowed:?}");
         // every remaining result is an enterprise app, per the built catalog.json
         let catalog: Value =

@@ -765,3 +765,43 @@ fn a_readme_link_to_a_missing_app_page_is_reported_with_its_line() {
     );
     assert_eq!(dead[0]["location"]["line"], lines + 3, "{}", dead[0]);
 }
+
+#[test]
+fn a_readme_longer_than_the_site_shows_is_a_warning_and_is_cut_on_the_page() {
+    let dir = demo_copy();
+    let readme = dir.path().join("catalog/finance/expense-tracker/README.md");
+    // 300,000 characters, under the 1 MiB read limit
+    std::fs::write(&readme, format!("# Long\n\n{}", "word ".repeat(60_000))).unwrap();
+    let (code, v) = check_json(dir.path(), &[]);
+    assert_eq!(code, 0, "a warning does not block: {v}");
+    let long: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "BZ0214")
+        .collect();
+    assert_eq!(long.len(), 1, "{v}");
+    assert_eq!(
+        long[0]["location"]["file"],
+        "catalog/finance/expense-tracker/README.md"
+    );
+    assert!(
+        long[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("300008 characters"),
+        "{}",
+        long[0]
+    );
+    let r = bazaar(&["build", "--root", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = std::fs::read_to_string(
+        dir.path()
+            .join("public/apps/com.acme.finance.expense-tracker/index.html"),
+    )
+    .unwrap();
+    assert!(
+        page.contains("the rest is in the app's repository"),
+        "the page says it is cut"
+    );
+}

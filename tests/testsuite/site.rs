@@ -45,6 +45,28 @@ fn the_demo_site_has_every_app_with_its_facts() {
             && old.contains("href=\"../../apps/com.acme.people.employee-directory/\""),
         "{old}"
     );
+    // the SBOM kept in the catalog, summarized from the document itself
+    let sbom: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            dir.path()
+                .join("catalog/clinical-ops/appointment-reminder/sbom.cdx.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let reminder = read(public.join("apps/com.acme.clinical-ops.appointment-reminder/index.html"));
+    let summary = format!(
+        "CycloneDX {}: {} components",
+        sbom["specVersion"].as_str().unwrap(),
+        sbom["components"].as_array().unwrap().len()
+    );
+    assert!(reminder.contains(&summary), "{summary}: {reminder}");
+    // a policy warning with its deadline (the demo's overdue review)
+    let board = read(public.join("apps/com.acme.clinical-ops.clinic-capacity-board/index.html"));
+    assert!(
+        board.contains("Open warnings") && board.contains("overdue") && board.contains("(fix by "),
+        "{board}"
+    );
     let v: serde_json::Value = serde_json::from_str(&read(public.join("catalog.json"))).unwrap();
     assert_eq!(v["version"], 1);
     assert_eq!(v["apps"].as_array().unwrap().len(), 22);
