@@ -16,56 +16,98 @@ pub struct Approval {
     /// The role the approval is given in.
     pub role: String,
     /// The forge's review id.
-    pub review_id: String,
-    /// The head commit the approval was given on (full hex id).
+    pub review_id: u64,
+    /// The head commit the approval was given on (full 40-hex id, lowercase).
     pub head: String,
     /// When it was given.
     pub at: DateTime<Utc>,
 }
 
+/// True for a full, lowercase 40-hex commit id.
+pub fn is_commit_id(s: &str) -> bool {
+    s.len() == 40
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// Parses a forge review id: decimal digits, no sign, no leading zero, within 64 bits.
+pub fn parse_review_id(s: &str) -> Option<u64> {
+    if s.is_empty() || s.len() > 20 || s.starts_with('0') || !s.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    s.parse().ok()
+}
+
 impl Approval {
     /// Parses `LOGIN:ROLE:REVIEW_ID[@HEAD[@TIME]]`; without `@HEAD` the approval is taken as given
-    /// on `default_head`, without `@TIME` at `now`.
+    /// on `default_head`, without `@TIME` at `now`. Every part is checked: a forge login, a role
+    /// name, a numeric review id, a full 40-hex head and an RFC 3339 time; anything else
+    /// (spaces, extra `key=value` words, short heads, newlines) is refused, so nothing but these
+    /// facts can reach the signed record.
     pub fn parse(spec: &str, default_head: &str, now: DateTime<Utc>) -> Result<Approval, String> {
-        let (main, rest) = spec
-            .split_once('@')
-            .map_or((spec, None), |(a, b)| (a, Some(b)));
-        let parts: Vec<&str> = main.split(':').collect();
-        let [login, role, review] = parts.as_slice() else {
+        let shown: String = spec
+            .chars()
+            .take(120)
+            .collect::<String>()
+            .escape_debug()
+            .to_string();
+        let usage = "use LOGIN:ROLE:REVIEW_ID[@HEAD[@TIME]], e.g. alice:security:1234@<40-hex head>@2026-11-24T16:03:11Z";
+        let mut parts = spec.split('@');
+        let main = parts.next().unwrap_or_default();
+        let (head, time) = (parts.next(), parts.next());
+        if parts.next().is_some() {
             return Err(format!(
-                "approval {spec:?} is not LOGIN:ROLE:REVIEW_ID[@HEAD[@TIME]]"
-            ));
-        };
-        if !crate::manifest::is_login(login) || !crate::manifest::is_slug(role) || review.is_empty()
-        {
-            return Err(format!(
-                "approval {spec:?}: use a forge login, a role name and the review id, e.g. alice:security:1234"
-            ));
-        }
-        let (head, at) = match rest {
-            None => (default_head.to_string(), now),
-            Some(r) => match r.split_once('@') {
-                None => (r.to_string(), now),
-                Some((h, t)) => (
-                    h.to_string(),
-                    DateTime::parse_from_rfc3339(t)
-                        .map_err(|e| {
-                            format!("approval {spec:?}: time {t:?} is not RFC 3339 ({e})")
-                        })?
-                        .with_timezone(&Utc),
-                ),
-            },
-        };
-        if head.len() < 7 || !head.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(format!(
-                "approval {spec:?}: head {head:?} is not a commit id"
+                "approval \"{shown}\" has more than two '@'; {usage}"
             ));
         }
+        let fields: Vec<&str> = main.split(':').collect();
+        let [login, role, review] = fields.as_slice() else {
+            return Err(format!(
+                "approval \"{shown}\" is not LOGIN:ROLE:REVIEW_ID; {usage}"
+            ));
+        };
+        if !crate::manifest::is_login(login) {
+            return Err(format!(
+                "approval \"{shown}\": {:?} is not a forge login (letters, digits and single hyphens, at most 39)",
+                login.escape_debug().to_string()
+            ));
+        }
+        if !crate::manifest::is_slug(role) {
+            return Err(format!(
+                "approval \"{shown}\": {:?} is not a role name (a lowercase slug from policies/reviewers.toml)",
+                role.escape_debug().to_string()
+            ));
+        }
+        let Some(review_id) = parse_review_id(review) else {
+            return Err(format!(
+                "approval \"{shown}\": review id {:?} is not the forge's numeric review id",
+                review.escape_debug().to_string()
+            ));
+        };
+        let head = head.unwrap_or(default_head).to_string();
+        if !is_commit_id(&head) {
+            return Err(format!(
+                "approval \"{shown}\": head {:?} is not a full 40-hex commit id; give the exact commit the review was given on",
+                head.escape_debug().to_string()
+            ));
+        }
+        let at = match time {
+            None => now,
+            Some(t) => DateTime::parse_from_rfc3339(t)
+                .map_err(|e| {
+                    format!(
+                        "approval \"{shown}\": time {:?} is not RFC 3339 ({e})",
+                        t.escape_debug().to_string()
+                    )
+                })?
+                .with_timezone(&Utc),
+        };
         Ok(Approval {
             login: login.to_string(),
             role: role.to_string(),
-            review_id: review.to_string(),
-            head: head.to_lowercase(),
+            review_id,
+            head,
             at,
         })
     }
@@ -173,7 +215,7 @@ pub fn coverage(
                 login: a.login.clone(),
                 role: a.role.clone(),
             })
-        } else if !head.starts_with(&a.head) && !a.head.starts_with(head) {
+        } else if a.head != head {
             Some(ApprovalProblem::Stale {
                 login: a.login.clone(),
                 role: a.role.clone(),
@@ -299,13 +341,20 @@ mod tests {
         let c = coverage(&[a("alice:wizard:1")], &required(&[]), &r, None, HEAD);
         assert!(matches!(c.problems[0], ApprovalProblem::UnknownRole { .. }));
         assert!(Approval::parse("alice", HEAD, DateTime::from_timestamp(0, 0).unwrap()).is_err());
-        assert!(
-            Approval::parse(
-                "alice:security:1@zzz",
-                HEAD,
-                DateTime::from_timestamp(0, 0).unwrap()
-            )
-            .is_err()
-        );
+        for bad in [
+            "alice:security:1@zzz",
+            "alice:security:1 role=admin",
+            "alice:security:x",
+            "alice:security:01",
+            "alice:security:1@0123456",
+            "alice:security:1\nBazaar-Approval: mallory role=admin",
+            "al ice:security:1",
+            "alice:Security:1",
+        ] {
+            assert!(
+                Approval::parse(bad, HEAD, DateTime::from_timestamp(0, 0).unwrap()).is_err(),
+                "{bad:?} was accepted"
+            );
+        }
     }
 }

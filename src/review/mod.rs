@@ -6,8 +6,8 @@ mod trailers;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use approvals::{Approval, ApprovalProblem, Coverage, coverage};
-pub use trailers::MergeRecord;
+pub use approvals::{Approval, ApprovalProblem, Coverage, coverage, is_commit_id, parse_review_id};
+pub use trailers::{MergeRecord, check_submission_url};
 
 use serde::Deserialize;
 

@@ -7,6 +7,7 @@
 //! Bazaar-Submission: https://github.com/acme/app-catalog/pull/42
 //! Bazaar-Opened: 2026-11-20T09:12:00Z
 //! Bazaar-Author: jane-doe
+//! Bazaar-Base: 9a0b…
 //! Bazaar-Head: 4f1c…
 //! Bazaar-Risk: medium
 //! Bazaar-Required-Roles: product-owner, security
@@ -23,12 +24,15 @@ use super::Approval;
 pub struct MergeRecord {
     /// First line of the message.
     pub subject: String,
-    /// The submission's URL.
+    /// The submission's URL (https).
     pub submission: Option<String>,
     /// When the submission was opened.
     pub opened: Option<DateTime<Utc>>,
     /// The submission's author (forge login).
     pub author: Option<String>,
+    /// The base tip the submission was judged against (the merge's first parent); `None` in
+    /// records that predate this trailer.
+    pub base: Option<String>,
     /// The head commit that was reviewed and merged.
     pub head: String,
     /// Risk class of the submission.
@@ -48,16 +52,72 @@ pub struct MergeRecord {
     pub approvals: Vec<Approval>,
 }
 
-fn clean(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
+/// Checks that a submission URL is an absolute https URL that reads back unchanged (no spaces,
+/// control characters or other text a trailer line could carry).
+pub fn check_submission_url(s: &str) -> Result<(), String> {
+    let shown: String = s
+        .chars()
+        .take(120)
+        .collect::<String>()
+        .escape_debug()
+        .to_string();
+    match url::Url::parse(s) {
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => {
+            if u.as_str() != s && u.as_str() != format!("{s}/") {
+                return Err(format!(
+                    "submission URL \"{shown}\" is not in canonical form (it reads as {}); pass the pull request's URL as the forge shows it",
+                    u.as_str()
+                ));
+            }
+            if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(format!(
+                    "submission URL \"{shown}\" contains spaces or control characters"
+                ));
+            }
+            Ok(())
+        }
+        Ok(_) => Err(format!(
+            "submission URL \"{shown}\" must be an https:// URL (the pull request's page)"
+        )),
+        Err(e) => Err(format!("submission URL \"{shown}\" is not a URL: {e}")),
+    }
+}
+
+/// A value that must be one token on one line: no whitespace, no control characters.
+fn token(key: &str, v: &str) -> Result<(), String> {
+    if v.is_empty() || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "Bazaar-{key} {:?} must be one word without spaces or control characters",
+            v.chars().take(120).collect::<String>()
+        ));
+    }
+    Ok(())
+}
+
+/// A value that must fit on one line (spaces allowed, no control characters).
+fn line(key: &str, v: &str) -> Result<(), String> {
+    if v.trim().is_empty() || v.trim() != v || v.chars().any(char::is_control) {
+        return Err(format!(
+            "Bazaar-{key} {:?} must be one line of text without control characters",
+            v.chars().take(120).collect::<String>()
+        ));
+    }
+    Ok(())
 }
 
 impl MergeRecord {
-    /// The commit message.
-    pub fn message(&self) -> String {
-        let mut m = format!("{}\n\n", clean(&self.subject));
-        let mut t = |k: &str, v: &str| m.push_str(&format!("Bazaar-{k}: {}\n", clean(v)));
+    /// The commit message. Every value is checked first, so the message cannot carry a line
+    /// the reader would not read back as the same record: an error names the value.
+    pub fn message(&self) -> Result<String, String> {
+        let subject: String = self
+            .subject
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        let mut m = format!("{}\n\n", subject.trim());
+        let mut t = |k: &str, v: &str| m.push_str(&format!("Bazaar-{k}: {v}\n"));
         if let Some(s) = &self.submission {
+            check_submission_url(s)?;
             t("Submission", s);
         }
         if let Some(o) = &self.opened {
@@ -67,11 +127,32 @@ impl MergeRecord {
             );
         }
         if let Some(a) = &self.author {
+            if !crate::manifest::is_login(a) {
+                return Err(format!(
+                    "author {:?} is not a forge login",
+                    a.chars().take(60).collect::<String>()
+                ));
+            }
             t("Author", a);
         }
+        if let Some(b) = &self.base {
+            if !super::approvals::is_commit_id(b) {
+                return Err(format!("base {b:?} is not a full commit id"));
+            }
+            t("Base", b);
+        }
+        if !super::approvals::is_commit_id(&self.head) {
+            return Err(format!("head {:?} is not a full commit id", self.head));
+        }
         t("Head", &self.head);
+        token("Risk", &self.risk)?;
         t("Risk", &self.risk);
         if let Some(roles) = &self.required_roles {
+            for r in roles {
+                if !crate::manifest::is_slug(r) {
+                    return Err(format!("required role {r:?} is not a role name"));
+                }
+            }
             t(
                 "Required-Roles",
                 &if roles.is_empty() {
@@ -81,19 +162,41 @@ impl MergeRecord {
                 },
             );
         }
-        for id in &self.added {
-            t("Added", id);
-        }
-        for id in &self.changed {
-            t("Changed", id);
-        }
-        for d in &self.removed {
-            t("Removed", d);
+        for (key, list) in [
+            ("Added", &self.added),
+            ("Changed", &self.changed),
+            ("Removed", &self.removed),
+        ] {
+            for v in list {
+                token(key, v)?;
+                t(key, v);
+            }
         }
         for r in &self.renamed {
+            line("Renamed", r)?;
             t("Renamed", r);
         }
         for a in &self.approvals {
+            // the same checks as reading an approval from the command line or the forge
+            let spec = format!(
+                "{}:{}:{}@{}@{}",
+                a.login,
+                a.role,
+                a.review_id,
+                a.head,
+                a.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            );
+            let again = Approval::parse(&spec, &a.head, a.at)?;
+            if (
+                &again.login,
+                &again.role,
+                again.review_id,
+                &again.head,
+                again.at.timestamp(),
+            ) != (&a.login, &a.role, a.review_id, &a.head, a.at.timestamp())
+            {
+                return Err(format!("approval {spec:?} does not read back the same"));
+            }
             t(
                 "Approval",
                 &format!(
@@ -106,11 +209,11 @@ impl MergeRecord {
                 ),
             );
         }
-        m
+        Ok(m)
     }
 
     /// Reads a merge record from a commit message; `None` when it has no `Bazaar-Head` trailer
-    /// (not made by Bazaar). Malformed approvals are errors.
+    /// (not made by Bazaar). Malformed or repeated values are errors.
     pub fn parse(message: &str) -> Result<Option<MergeRecord>, String> {
         let subject = message.lines().next().unwrap_or_default().to_string();
         let last = message.trim_end().rsplit("\n\n").next().unwrap_or_default();
@@ -118,6 +221,7 @@ impl MergeRecord {
             subject,
             ..Default::default()
         };
+        let mut seen: std::collections::BTreeSet<&str> = Default::default();
         let mut seen_head = false;
         for line in last.lines() {
             let Some((k, v)) = line.split_once(": ") else {
@@ -126,6 +230,13 @@ impl MergeRecord {
             let Some(k) = k.strip_prefix("Bazaar-") else {
                 continue;
             };
+            let single = matches!(
+                k,
+                "Submission" | "Opened" | "Author" | "Base" | "Head" | "Risk" | "Required-Roles"
+            );
+            if single && !seen.insert(k) {
+                return Err(format!("Bazaar-{k} appears more than once"));
+            }
             let v = v.trim().to_string();
             match k {
                 "Submission" => r.submission = Some(v),
@@ -137,6 +248,7 @@ impl MergeRecord {
                     )
                 }
                 "Author" => r.author = Some(v),
+                "Base" => r.base = Some(v),
                 "Head" => {
                     r.head = v;
                     seen_head = true;
@@ -167,34 +279,54 @@ impl MergeRecord {
 fn parse_approval(v: &str) -> Result<Approval, String> {
     let mut words = v.split_whitespace();
     let login = words.next().ok_or("empty Bazaar-Approval")?.to_string();
+    if !crate::manifest::is_login(&login) {
+        return Err(format!(
+            "Bazaar-Approval {v:?}: {login:?} is not a forge login"
+        ));
+    }
     let (mut role, mut review, mut head, mut at) = (None, None, None, None);
     for w in words {
-        match w.split_once('=') {
-            Some(("role", x)) => role = Some(x.to_string()),
-            Some(("review", x)) => review = Some(x.to_string()),
-            Some(("head", x)) => head = Some(x.to_string()),
-            Some(("at", x)) => {
-                at = Some(
-                    DateTime::parse_from_rfc3339(x)
-                        .map_err(|e| format!("Bazaar-Approval time {x:?}: {e}"))?
-                        .with_timezone(&Utc),
-                )
-            }
+        let (slot, x) = match w.split_once('=') {
+            Some(("role", x)) => (&mut role, x),
+            Some(("review", x)) => (&mut review, x),
+            Some(("head", x)) => (&mut head, x),
+            Some(("at", x)) => (&mut at, x),
             _ => return Err(format!("Bazaar-Approval {v:?}: unexpected {w:?}")),
+        };
+        if slot.replace(x).is_some() {
+            return Err(format!(
+                "Bazaar-Approval {v:?}: {} is given more than once",
+                w.split('=').next().unwrap_or_default()
+            ));
         }
     }
-    match (role, review, head, at) {
-        (Some(role), Some(review_id), Some(head), Some(at)) => Ok(Approval {
-            login,
-            role,
-            review_id,
-            head,
-            at,
-        }),
-        _ => Err(format!(
+    let (Some(role), Some(review), Some(head), Some(at)) = (role, review, head, at) else {
+        return Err(format!(
             "Bazaar-Approval {v:?} must give role=, review=, head= and at="
-        )),
+        ));
+    };
+    if !crate::manifest::is_slug(role) {
+        return Err(format!(
+            "Bazaar-Approval {v:?}: role {role:?} is not a role name"
+        ));
     }
+    let review_id = super::approvals::parse_review_id(review)
+        .ok_or_else(|| format!("Bazaar-Approval {v:?}: review {review:?} is not a review id"))?;
+    if !super::approvals::is_commit_id(head) {
+        return Err(format!(
+            "Bazaar-Approval {v:?}: head {head:?} is not a full commit id"
+        ));
+    }
+    let at = DateTime::parse_from_rfc3339(at)
+        .map_err(|e| format!("Bazaar-Approval time {at:?}: {e}"))?
+        .with_timezone(&Utc);
+    Ok(Approval {
+        login,
+        role: role.to_string(),
+        review_id,
+        head: head.to_string(),
+        at,
+    })
 }
 
 #[cfg(test)]
@@ -218,13 +350,13 @@ mod tests {
             approvals: vec![Approval {
                 login: "alice".into(),
                 role: "security".into(),
-                review_id: "1234".into(),
+                review_id: 1234,
                 head: "ab".repeat(20),
                 at,
             }],
             ..Default::default()
         };
-        let msg = r.message();
+        let msg = r.message().unwrap();
         assert!(msg.contains("\n\nBazaar-Submission: https://"));
         assert_eq!(MergeRecord::parse(&msg).unwrap(), Some(r));
         assert_eq!(

@@ -69,6 +69,57 @@ pub enum KeyError {
     Sign(String),
 }
 
+/// The algorithm named in an unencrypted OpenSSH private key file (its public key's type),
+/// read without parsing the key: for naming keys this build cannot load.
+fn key_algorithm(text: &str) -> Option<String> {
+    let body: String = text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .flat_map(|l| l.trim().chars())
+        .collect();
+    let bytes = base64_decode(&body)?;
+    let rest = bytes.strip_prefix(b"openssh-key-v1\0".as_slice())?;
+    // ciphername, kdfname, kdfoptions (strings), number of keys (u32), public key (string)
+    let mut at = 0usize;
+    let string = |at: &mut usize| -> Option<&[u8]> {
+        let len = u32::from_be_bytes(rest.get(*at..*at + 4)?.try_into().ok()?) as usize;
+        let s = rest.get(*at + 4..*at + 4 + len)?;
+        *at += 4 + len;
+        Some(s)
+    };
+    for _ in 0..3 {
+        string(&mut at)?;
+    }
+    at += 4;
+    let public = string(&mut at)?;
+    let len = u32::from_be_bytes(public.get(..4)?.try_into().ok()?) as usize;
+    let name = public.get(4..4 + len)?;
+    std::str::from_utf8(name).ok().map(str::to_string)
+}
+
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let value = |c: u8| -> Option<u32> {
+        Some(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        } as u32)
+    };
+    let s = s.trim_end_matches('=').as_bytes();
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    for chunk in s.chunks(4) {
+        let mut n = 0u32;
+        for (i, c) in chunk.iter().enumerate() {
+            n |= value(*c)? << (18 - 6 * i);
+        }
+        out.extend_from_slice(&n.to_be_bytes()[1..chunk.len()]);
+    }
+    Some(out)
+}
+
 /// A private key ready to sign commits.
 pub struct Signer {
     key: PrivateKey,
@@ -92,6 +143,15 @@ impl Signer {
             path: shown.clone(),
             source: e,
         })?;
+        // a pipe or device would block or never end; only a regular file is a key
+        if !meta.is_file() {
+            return Err(KeyError::Io {
+                path: shown,
+                source: std::io::Error::other(
+                    "not a regular file; pass the path of the private key file itself",
+                ),
+            });
+        }
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -105,9 +165,16 @@ impl Signer {
             path: shown.clone(),
             source: e,
         })?;
-        let key = PrivateKey::from_openssh(&text).map_err(|e| KeyError::Format {
-            path: shown.clone(),
-            reason: e.to_string(),
+        let key = PrivateKey::from_openssh(&text).map_err(|e| match key_algorithm(&text) {
+            // a key of a type this build cannot parse (ECDSA, RSA, FIDO) is named as such
+            Some(algorithm) if algorithm != "ssh-ed25519" => KeyError::Algorithm {
+                path: shown.clone(),
+                algorithm,
+            },
+            _ => KeyError::Format {
+                path: shown.clone(),
+                reason: e.to_string(),
+            },
         })?;
         if key.is_encrypted() {
             return Err(KeyError::Encrypted { path: shown });
@@ -119,6 +186,11 @@ impl Signer {
             });
         }
         Ok(Signer { key })
+    }
+
+    /// The public key's data, to find it in `allowed_signers`.
+    pub fn key_data(&self) -> &ssh_key::public::KeyData {
+        self.key.public_key().key_data()
     }
 
     /// The public key in OpenSSH form (`ssh-ed25519 AAAA…`), for `allowed_signers`.
