@@ -80,7 +80,7 @@ fn submission(
     .map(|(l, r)| bazaar::review::Approval {
         login: l.to_string(),
         role: r.to_string(),
-        review_id: i.to_string(),
+        review_id: i as u64 + 1,
         head: head_hex.clone(),
         at: chrono::Utc::now(),
     })
@@ -101,7 +101,7 @@ fn submission(
         &[tip, head],
         &who,
         &who,
-        &record.message(),
+        &record.message().unwrap(),
         signer,
     )
     .unwrap()

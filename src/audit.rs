@@ -1,10 +1,11 @@
 //! `bazaar audit`: verify the governance history of a catalog offline. Walks the first-parent
 //! history of the main branch (a submission's own commits are covered by the signed merge that
-//! brought them in) and checks that every commit changing `catalog/`, `policies/` or
-//! `bazaar.toml` is signed by a key that `policies/allowed_signers` **of its parent** lists for
-//! the committer, and that each merge's recorded approvals are well-formed and cover the roles
-//! the base policies required for that change. History before the first `allowed_signers`
-//! that lists a key is genesis.
+//! brought them in) and checks that every commit changing `catalog/`, `policies/`,
+//! `site-templates/` or `bazaar.toml` is signed by a key that `policies/allowed_signers` **of
+//! its parent** lists for the committer, and that each merge's recorded approvals are
+//! well-formed and cover the roles the base policies required for that change. History before
+//! the first `allowed_signers` that lists a key is genesis; once one has, a missing or empty
+//! file is a failure, never a way back to genesis.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -16,6 +17,7 @@ use serde::Serialize;
 
 use crate::catalog::{Catalog, Diff, Snapshot};
 use crate::check::{CheckOptions, Judged, check, judge};
+use crate::context::Context;
 use crate::git::GitError;
 use crate::manifest::Config;
 use crate::policy::PolicySet;
@@ -23,7 +25,9 @@ use crate::review::{MergeRecord, Roster, coverage};
 use crate::signing::{AllowedSigners, verify};
 
 /// The governed top-level paths.
-const GOVERNED: [&str; 3] = ["bazaar.toml", "catalog", "policies"];
+const GOVERNED: [&str; 4] = ["bazaar.toml", "catalog", "policies", "site-templates"];
+const BAZAAR_TOML: usize = 0;
+const POLICIES: usize = 2;
 const SIGNERS: &str = "allowed_signers";
 
 /// What to audit.
@@ -33,8 +37,6 @@ pub struct AuditOptions {
     pub root: PathBuf,
     /// The tip to audit from (default `HEAD`).
     pub rev: Option<String>,
-    /// The day policies take as today when recomputing required roles.
-    pub today: Option<chrono::NaiveDate>,
     /// Re-derive each merge's required roles from the base's policies instead of trusting the
     /// signed record's `Bazaar-Required-Roles` (slower; catches a signer that got them wrong).
     pub recompute: bool,
@@ -107,6 +109,12 @@ type Judge = std::sync::Arc<(PolicySet, Option<Config>)>;
 
 struct Ctx<'a> {
     opts: &'a AuditOptions,
+    run: &'a Context,
+    /// Position in the chain (newest first) of the oldest commit whose `allowed_signers` lists a
+    /// key: a commit whose parent is at or after it in time can no longer be genesis.
+    trusted_from: Option<usize>,
+    /// Position of each commit in the chain.
+    position: HashMap<gix::ObjectId, usize>,
     repo: &'a crate::git::Repo,
     judges: Mutex<HashMap<JudgeKey, Judge>>,
     signers: Mutex<HashMap<gix::ObjectId, Result<AllowedSigners, String>>>,
@@ -123,7 +131,7 @@ fn read_err(what: &str, e: impl std::fmt::Display) -> GitError {
 /// Ids of the governed top-level entries of a commit's tree, and of `policies/allowed_signers`
 /// and `policies/reviewers.toml`.
 struct TreeFacts {
-    governed: [Option<gix::ObjectId>; 3],
+    governed: [Option<gix::ObjectId>; 4],
     signers: Option<gix::ObjectId>,
     roster: Option<gix::ObjectId>,
 }
@@ -133,7 +141,7 @@ fn tree_facts(repo: &gix::Repository, commit: gix::ObjectId) -> Result<TreeFacts
         .find_commit(commit)
         .map_err(|e| read_err("commit", e))?;
     let tree = c.tree().map_err(|e| read_err("tree", e))?;
-    let mut governed = [None, None, None];
+    let mut governed = [None; 4];
     let mut policies = None;
     for e in tree.iter() {
         let e = e.map_err(|e| read_err("tree", e))?;
@@ -170,7 +178,7 @@ fn blob_text(repo: &gix::Repository, id: gix::ObjectId) -> Result<String, String
 }
 
 /// Audits the first-parent history from the tip.
-pub fn audit(opts: &AuditOptions) -> Result<AuditReport, AuditError> {
+pub fn audit(run: &Context, opts: &AuditOptions) -> Result<AuditReport, AuditError> {
     let repo = crate::git::Repo::open(&opts.root)?;
     let rev = opts.rev.clone().unwrap_or_else(|| "HEAD".into());
     let tip = repo.resolve(&rev)?;
@@ -182,8 +190,29 @@ pub fn audit(opts: &AuditOptions) -> Result<AuditReport, AuditError> {
         next = c.parent_ids().next().map(|p| p.detach());
         chain.push(id);
     }
+    // the oldest commit that lists a trusted key ends genesis for everything after it
+    let mut signer_cache: HashMap<gix::ObjectId, bool> = HashMap::new();
+    let mut trusted_from = None;
+    for (i, id) in chain.iter().enumerate().rev() {
+        if let Some(blob) = tree_facts(&local, *id)?.signers {
+            let lists_a_key = *signer_cache.entry(blob).or_insert_with(|| {
+                blob_text(&local, blob).is_ok_and(|t| {
+                    AllowedSigners::parse("policies/allowed_signers", &t)
+                        .is_ok_and(|s| !s.signers.is_empty())
+                })
+            });
+            if lists_a_key {
+                trusted_from = Some(i);
+                break;
+            }
+        }
+    }
+    let position = chain.iter().enumerate().map(|(i, id)| (*id, i)).collect();
     let ctx = Ctx {
         opts,
+        run,
+        trusted_from,
+        position,
         repo: &repo,
         judges: Mutex::new(HashMap::new()),
         signers: Mutex::new(HashMap::new()),
@@ -241,9 +270,23 @@ fn audit_commit(
         out.status = Status::NotGoverned;
         return Ok(out);
     }
-    // the keys trusted for this commit are those of its parent: a commit cannot authorize itself
+    // the keys trusted for this commit are those of its parent: a commit cannot authorize
+    // itself. Before the first file that lists a key, there is nothing to verify against
+    // (genesis); after it, losing or emptying the file is itself a failure.
+    let after_trust = match (parents.first(), ctx.trusted_from) {
+        (Some(p), Some(t)) => ctx.position.get(p).is_some_and(|pos| *pos <= t),
+        _ => false,
+    };
     let Some(signers_blob) = parent.as_ref().and_then(|p| p.signers) else {
-        out.status = Status::Genesis;
+        if after_trust {
+            out.status = Status::Failed;
+            out.reasons.push(format!(
+                "changes {} but its parent has no policies/allowed_signers, which an earlier commit established; restore the file",
+                out.changed.join(", ")
+            ));
+        } else {
+            out.status = Status::Genesis;
+        }
         return Ok(out);
     };
     let signers = ctx
@@ -260,7 +303,15 @@ fn audit_commit(
     let signers = match signers {
         // a file that lists no key yet (the template `bazaar init` writes) is no trust root
         Ok(s) if s.signers.is_empty() => {
-            out.status = Status::Genesis;
+            if after_trust {
+                out.status = Status::Failed;
+                out.reasons.push(format!(
+                    "changes {} but its parent's policies/allowed_signers lists no key, after an earlier commit listed some; restore the keys",
+                    out.changed.join(", ")
+                ));
+            } else {
+                out.status = Status::Genesis;
+            }
             return Ok(out);
         }
         Ok(s) => s,
@@ -298,7 +349,7 @@ fn audit_commit(
         check_approvals(
             repo,
             parsed.unwrap_or(Ok(None)),
-            (parents[0], parents[1]),
+            (parents[0], parents[1], id),
             parent.as_ref().and_then(|p| p.roster),
             when.date_naive(),
             ctx,
@@ -314,7 +365,7 @@ fn audit_commit(
 fn check_approvals(
     repo: &gix::Repository,
     parsed: Result<Option<MergeRecord>, String>,
-    (base, head): (gix::ObjectId, gix::ObjectId),
+    (base, head, merge): (gix::ObjectId, gix::ObjectId, gix::ObjectId),
     roster_blob: Option<gix::ObjectId>,
     day: chrono::NaiveDate,
     ctx: &Ctx<'_>,
@@ -334,6 +385,13 @@ fn check_approvals(
         reasons.push(format!(
             "the record names head {} but the merged commit is {head_hex}",
             record.head
+        ));
+    }
+    if let Some(b) = &record.base
+        && gix::ObjectId::from_hex(b.as_bytes()).ok() != Some(base)
+    {
+        reasons.push(format!(
+            "the record says the submission was judged on base {b} but the merge's first parent is {base}"
         ));
     }
     let Some(roster_blob) = roster_blob else {
@@ -366,15 +424,18 @@ fn check_approvals(
     };
     // the roles the base's policies required for this change: as the signed record says, or
     // recomputed from the base's policies as of the merge's day
-    let day = ctx.opts.today.unwrap_or(day).min(day);
+    let day = ctx.run.today.unwrap_or(day).min(day);
     let required = match (&record.required_roles, ctx.opts.recompute) {
         (Some(recorded), false) => recorded.iter().cloned().collect(),
-        (recorded, _) => match required_roles(repo, base, head, day, ctx) {
+        // re-derived from what the merge did to its first parent (the tree it committed)
+        (recorded, _) => match required_roles(repo, base, merge, day, ctx) {
             Ok(r) => {
                 if let Some(recorded) = recorded {
                     let recorded: std::collections::BTreeSet<String> =
                         recorded.iter().cloned().collect();
-                    if recorded != r {
+                    // a record may ask for more than needed (a change made on both sides drops
+                    // out of the merge's own diff), never for less
+                    if !r.is_subset(&recorded) {
                         reasons.push(format!(
                             "the record says the change required {} but the base's policies require {}",
                             list(&recorded),
@@ -476,8 +537,9 @@ fn prefixes(changed: &[String]) -> Vec<String> {
     out.into_iter().collect()
 }
 
-/// Recomputes the roles the base's policies required for merging `head` onto `base`, reading
-/// only what the change touches. Policies that read `data.catalog` need the whole catalog, so
+/// Recomputes the roles the base's policies require for the change from `base` (a merge's first
+/// parent) to `merged` (the merge commit), judged on the merged tree, reading only what the
+/// change touches. Policies that read `data.catalog` need the whole catalog, so
 /// they go through a full check.
 fn required_roles(
     repo: &gix::Repository,
@@ -486,6 +548,7 @@ fn required_roles(
     day: chrono::NaiveDate,
     ctx: &Ctx<'_>,
 ) -> Result<std::collections::BTreeSet<String>, String> {
+    // `head` is the merged commit: its tree is what the merge committed
     let tree_of = |c: gix::ObjectId| -> Result<gix::ObjectId, String> {
         Ok(repo
             .find_commit(c)
@@ -510,12 +573,13 @@ fn required_roles(
     let head_snap = Snapshot::from_repo_subset_in(ctx.repo, repo, &head.to_string(), &refs)
         .map_err(|e| e.to_string())?;
     let facts = tree_facts(repo, base).map_err(|e| e.to_string())?;
-    let key = (facts.governed[2], facts.governed[0]);
+    let key = (facts.governed[POLICIES], facts.governed[BAZAAR_TOML]);
     let cached = ctx.judges.lock().expect("lock").get(&key).cloned();
     let judge_for_base = match cached {
         Some(j) => j,
         None => {
-            let mut policies = PolicySet::load(&base_snap, false).map_err(|e| e.to_string())?;
+            let mut policies =
+                PolicySet::load(&base_snap, false, ctx.run).map_err(|e| e.to_string())?;
             if !policies.reads_catalog() {
                 policies.prepare();
             }
@@ -541,12 +605,16 @@ fn required_roles(
         ));
     }
     if policies.reads_catalog() {
-        let c = check(&CheckOptions {
-            root: ctx.opts.root.clone(),
-            rev: Some(head.to_string()),
-            base: Some(base.to_string()),
-            today: Some(day),
-        })
+        // the merge commit descends from the base, so it is judged as is
+        let run = ctx.run.clone().with_today(Some(day));
+        let c = check(
+            &run,
+            &CheckOptions {
+                root: ctx.opts.root.clone(),
+                rev: Some(head.to_string()),
+                base: Some(base.to_string()),
+            },
+        )
         .map_err(|e| e.to_string())?;
         return Ok(c.verdict.required_roles);
     }
@@ -562,6 +630,7 @@ fn required_roles(
         config: config.as_ref(),
         today: day,
         cache: false,
+        ctx: ctx.run,
     });
     Ok(verdict.required_roles)
 }

@@ -9,7 +9,9 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::catalog::{AppChange, Catalog, Diff, Snapshot, SnapshotError, id_token};
+use crate::context::Context;
 use crate::diagnostics::{Code, Finding, Report, Severity};
+use crate::git::merge::{MergeTreeError, Outcome, Submission};
 use crate::manifest::{self, App, Config, MAX_MANIFEST_BYTES};
 use crate::policy::{self, InputContext, PolicySet, Risk};
 
@@ -20,11 +22,11 @@ pub struct CheckOptions {
     pub root: PathBuf,
     /// Revision to check; the working tree when `None`.
     pub rev: Option<String>,
-    /// Base revision: only apps changed since it get per-app findings, and the policies, their
-    /// data, the roster and the settings are read from it.
+    /// Base revision: the submission is `rev` merged into it. Only the apps the submission
+    /// changes (merge base → `rev`, the forge's pull request diff) get per-app findings, they
+    /// are judged on the tree the merge produces, and the policies, their data, the roster and
+    /// the settings are read from the base.
     pub base: Option<String>,
-    /// The day policies take as today (defaults to the local date).
-    pub today: Option<chrono::NaiveDate>,
 }
 
 /// Why a check could not run (exit code 2).
@@ -41,6 +43,9 @@ pub enum CheckError {
     /// Reading failed.
     #[error(transparent)]
     Snapshot(#[from] SnapshotError),
+    /// The merge of the submission into its base could not be computed.
+    #[error(transparent)]
+    Merge(#[from] MergeTreeError),
 }
 
 /// One app's verdict in a check.
@@ -82,8 +87,12 @@ pub struct Checked {
     pub diff: Option<Diff>,
     /// Risk and roles.
     pub verdict: Verdict,
-    /// The files that were checked (the site reads READMEs from them).
+    /// The files that were checked (the site reads READMEs from them): on a submission, the
+    /// tree its merge into the base produces.
     pub head: Snapshot,
+    /// On a submission checked by revision: the base tip, head, merge base and merge outcome
+    /// the verdict was made on (`merge` commits exactly this tree).
+    pub submission: Option<Submission>,
 }
 
 /// Takes a snapshot of the working tree (`rev` = `None`) or a revision.
@@ -116,34 +125,123 @@ fn parse_manifest<T>(
 }
 
 /// Runs a check.
-pub fn check(opts: &CheckOptions) -> Result<Checked, CheckError> {
-    check_with(opts, &mut |_, _| {})
+pub fn check(ctx: &Context, opts: &CheckOptions) -> Result<Checked, CheckError> {
+    check_with(ctx, opts, &mut |_, _| {})
+}
+
+/// The snapshots a check reads: the tree judged, the base (policies, settings) and the change.
+struct Sources {
+    judged: Snapshot,
+    base: Option<Snapshot>,
+    diff: Option<Diff>,
+    submission: Option<Submission>,
+    findings: Vec<Finding>,
+}
+
+/// Reads what a check needs. With a base and a revision, the submission's change is merge base
+/// → head and the tree judged is the merge of the head into the base tip; a conflict is a
+/// finding (the head itself is then judged, so the contributor still sees their own problems).
+fn sources(opts: &CheckOptions) -> Result<Sources, CheckError> {
+    let (Some(base), Some(rev)) = (&opts.base, &opts.rev) else {
+        let judged = snapshot(&opts.root, opts.rev.as_deref())?;
+        let base = match &opts.base {
+            None => None,
+            Some(b) => Some(snapshot(&opts.root, Some(b))?),
+        };
+        let diff = base.as_ref().map(|b| Diff::between(b, &judged));
+        return Ok(Sources {
+            judged,
+            base,
+            diff,
+            submission: None,
+            findings: Vec::new(),
+        });
+    };
+    if !opts.root.exists() {
+        return Err(CheckError::NoRoot(opts.root.clone()));
+    }
+    let sub = crate::git::merge::submission(&opts.root, base, rev)?;
+    let base_snap = snapshot(&opts.root, Some(&sub.base))?;
+    let head_snap = snapshot(&opts.root, Some(&sub.head))?;
+    let mut findings = Vec::new();
+    let (judged, diff) = match (&sub.outcome, &sub.merge_base) {
+        (Outcome::Clean { tree }, Some(mb)) => {
+            if *mb == sub.base {
+                // the head contains the base: its tree is the merge result
+                let diff = Diff::between(&base_snap, &head_snap);
+                (head_snap, diff)
+            } else {
+                let diff = Diff::between(&snapshot(&opts.root, Some(mb))?, &head_snap);
+                (snapshot(&opts.root, Some(tree))?, diff)
+            }
+        }
+        (Outcome::Conflict { paths }, Some(mb)) => {
+            findings.push(
+                Finding::new(
+                    Code::MERGE_CONFLICT,
+                    format!(
+                        "merging {rev} into {base} conflicts in {}; the verdict below is on {rev} alone",
+                        paths.join(", ")
+                    ),
+                )
+                .help(format!(
+                    "rebase the submission on {base} (or merge {base} into it), resolve the conflicts and push again"
+                )),
+            );
+            let diff = Diff::between(&snapshot(&opts.root, Some(mb))?, &head_snap);
+            (head_snap, diff)
+        }
+        (Outcome::UpToDate, _) => {
+            let diff = Diff::between(&head_snap, &head_snap);
+            (head_snap, diff)
+        }
+        (_, _) => {
+            findings.push(
+                Finding::new(
+                    Code::MERGE_CONFLICT,
+                    format!("{rev} shares no history with {base}; it cannot be merged"),
+                )
+                .help(format!(
+                    "create the submission's branch from {base} and commit the changes on it"
+                )),
+            );
+            let diff = Diff::between(&base_snap, &head_snap);
+            (head_snap, diff)
+        }
+    };
+    Ok(Sources {
+        judged,
+        base: Some(base_snap),
+        diff: Some(diff),
+        submission: Some(sub),
+        findings,
+    })
 }
 
 /// [`check`], calling `loaded` with the snapshot and catalog as soon as they are read, before
 /// the policies run: work that needs only the manifests (the site's search index) can start
 /// while the policies are evaluated.
 pub fn check_with(
+    ctx: &Context,
     opts: &CheckOptions,
     loaded: &mut dyn FnMut(&Snapshot, &Catalog),
 ) -> Result<Checked, CheckError> {
     let started = std::time::Instant::now();
-    let today = opts
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let head = snapshot(&opts.root, opts.rev.as_deref())?;
-    let base = match &opts.base {
-        None => None,
-        Some(b) => Some(snapshot(&opts.root, Some(b))?),
-    };
-    let diff = base.as_ref().map(|b| Diff::between(b, &head));
+    let today = ctx.today();
+    let Sources {
+        judged: head,
+        base,
+        diff,
+        submission,
+        findings: merge_findings,
+    } = sources(opts)?;
     let scope = diff.as_ref().map(Diff::head_dirs);
     let catalog = Catalog::load_scoped(&head, scope.as_ref())?;
     loaded(&head, &catalog);
 
     // Policies, their data, the roster and the settings come from the base on a submission.
     let policy_snap = base.as_ref().unwrap_or(&head);
-    let policies = PolicySet::load(policy_snap, false)?;
+    let policies = PolicySet::load(policy_snap, false, ctx)?;
     let config: Option<Config> = match &base {
         Some(b) => parse_manifest(b, "bazaar.toml", manifest::parse_config),
         None => catalog.config.clone(),
@@ -157,7 +255,8 @@ pub fn check_with(
         policies: &policies,
         config: config.as_ref(),
         today,
-        cache: true,
+        cache: ctx.caches,
+        ctx,
     });
     let evaluated = started.elapsed() - load_time;
 
@@ -168,23 +267,19 @@ pub fn check_with(
             .chain(d.base_ids.iter().map(|id| id_token(id)))
             .collect()
     });
-    let mut findings = catalog.findings_for(changed.as_ref());
+    let mut findings = merge_findings;
+    findings.extend(catalog.findings_for(changed.as_ref()));
     findings.extend(policy_findings.into_iter().map(|(f, _)| f));
     // A broken policy blocks everything, whatever changed.
     findings.extend(policies.errors.iter().cloned());
     if let Some(d) = &diff {
-        if d.touches_governance() {
-            let files: Vec<&str> = d
-                .other
-                .iter()
-                .map(String::as_str)
-                .filter(|p| *p == "bazaar.toml" || p.starts_with("policies/"))
-                .collect();
+        let governed = d.governance_paths();
+        if !governed.is_empty() {
             findings.push(Finding::new(
                 Code::ADMIN_REQUIRED,
                 format!(
                     "this change touches {}: the admin role must approve it",
-                    files.join(", ")
+                    governed.join(", ")
                 ),
             ));
         }
@@ -192,7 +287,7 @@ pub fn check_with(
             p.starts_with("policies/")
                 && (p.ends_with(".rego") || p.ends_with(".json") || p.ends_with(".toml"))
         }) {
-            findings.extend(policy_impact(&head, today)?);
+            findings.extend(policy_impact(&head, ctx)?);
         }
     }
 
@@ -242,6 +337,7 @@ pub fn check_with(
         diff,
         verdict,
         head,
+        submission,
     })
 }
 
@@ -264,6 +360,8 @@ pub struct Judged<'a> {
     pub today: chrono::NaiveDate,
     /// Use the on-disk decision cache.
     pub cache: bool,
+    /// The engine, limits and clock of the run.
+    pub ctx: &'a Context,
 }
 
 /// The policy part of a check: each changed (or every) app's risk, roles and findings, the
@@ -334,7 +432,7 @@ pub fn judge(j: &Judged<'_>) -> (Verdict, Vec<(Finding, Vec<String>)>) {
         // A broken policy blocks everything, whatever changed.
         verdict.risk = Risk::High;
     }
-    if j.diff.is_some_and(Diff::touches_governance) {
+    if j.diff.is_some_and(|d| !d.governance_paths().is_empty()) {
         verdict.required_roles.insert("admin".into());
     }
     verdict.apps.sort_by(|a, b| a.dir.cmp(&b.dir));
@@ -378,9 +476,11 @@ fn verdict_notes(v: &Verdict, submission: bool) -> Vec<String> {
 
 /// What the head's (new) policies would do to the whole head catalog: informational, for the
 /// admins who review a policy change.
-fn policy_impact(head: &Snapshot, today: chrono::NaiveDate) -> Result<Vec<Finding>, CheckError> {
+/// It runs untrusted policies over every app, so it stops at the run's time budget and says so.
+fn policy_impact(head: &Snapshot, run: &Context) -> Result<Vec<Finding>, CheckError> {
+    let until = std::time::Instant::now() + run.limits.impact_budget;
     let catalog = Catalog::load(head)?;
-    let mut set = PolicySet::load(head, false)?;
+    let mut set = PolicySet::load(head, false, run)?;
     if !set.is_ok() {
         let first = set.errors[0].message.clone();
         return Ok(vec![Finding::new(
@@ -391,9 +491,18 @@ fn policy_impact(head: &Snapshot, today: chrono::NaiveDate) -> Result<Vec<Findin
         )]);
     }
     set.set_catalog(&catalog);
-    let ctx = InputContext::new(catalog.config.as_ref(), today);
+    let ctx = InputContext::new(catalog.config.as_ref(), run.today());
     let dirs: Vec<&str> = catalog.apps.iter().map(|a| a.dir.as_str()).collect();
-    let results = policy::evaluate_apps(&set, &catalog, head, &dirs, &BTreeMap::new(), &ctx, true);
+    let (results, partial) = policy::evaluate_apps_until(
+        &set,
+        &catalog,
+        head,
+        &dirs,
+        &BTreeMap::new(),
+        &ctx,
+        run.caches,
+        Some(until),
+    );
     let mut blocked = Vec::new();
     let mut warned = Vec::new();
     for (dir, v) in &results {
@@ -417,10 +526,20 @@ fn policy_impact(head: &Snapshot, today: chrono::NaiveDate) -> Result<Vec<Findin
             )
         }
     };
+    let scope = if partial {
+        format!(
+            "partial: the report stopped at its {} s budget after {} of {} apps; ",
+            run.limits.impact_budget.as_secs_f64(),
+            results.len(),
+            dirs.len()
+        )
+    } else {
+        String::new()
+    };
     Ok(vec![Finding::new(
         Code::POLICY_IMPACT,
         format!(
-            "with the new policies, {} of {} existing apps would be blocked{} and {} would get warnings{}",
+            "{scope}with the new policies, {} of {} existing apps would be blocked{} and {} would get warnings{}",
             blocked.len(),
             results.len(),
             examples(&blocked),

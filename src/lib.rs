@@ -2,13 +2,14 @@
 //! Bazaar: an internal app marketplace kept in Git.
 //!
 //! Data flows one way: source → catalog → verdict → output. The binary's `cli` is a thin layer
-//! over these modules; the daemon calls the same functions.
+//! over these modules; the daemon calls the same functions. Nothing here prints, exits or reads
+//! the environment: a [`context::Context`] carries the clock, engine and limits of a run.
 
 pub mod audit;
 pub mod cache;
 pub mod catalog;
 pub mod check;
-pub mod cli;
+pub mod context;
 pub mod diagnostics;
 pub mod git;
 pub mod manifest;

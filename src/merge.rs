@@ -1,6 +1,7 @@
-//! `bazaar merge`: check a submission's head against the base policies, verify that the
-//! approvals cover the roles those policies require, and record the merge as a commit signed by
-//! Bazaar's key whose trailers say who approved what. The daemon calls the same function.
+//! `bazaar merge`: judge the tree that merging a submission's head into the base tip produces
+//! (with the base's policies), verify that the approvals cover the roles those policies require,
+//! and commit exactly that tree, signed by Bazaar's key, with trailers that say who approved
+//! what on which head, against which base. The daemon calls the same function.
 
 use std::path::PathBuf;
 
@@ -9,6 +10,8 @@ use git2::{BranchType, Oid, Repository};
 
 use crate::catalog::{AppChange, Snapshot};
 use crate::check::{CheckError, CheckOptions, Checked, check};
+use crate::context::Context;
+use crate::git::merge::Outcome;
 use crate::git::write::{WriteError, move_branch, signed_commit};
 use crate::review::{Approval, MergeRecord, Roster, coverage};
 use crate::signing::{KeyError, Signer};
@@ -28,14 +31,12 @@ pub struct MergeOptions {
     pub approvals: Vec<String>,
     /// The submission's author (forge login).
     pub author: Option<String>,
-    /// The submission's URL.
+    /// The submission's URL (https).
     pub submission: Option<String>,
     /// When the submission was opened.
     pub opened: Option<DateTime<Utc>>,
     /// A remote to push the base branch to, with a lease on where it was.
     pub push: Option<String>,
-    /// The day policies take as today.
-    pub today: Option<chrono::NaiveDate>,
 }
 
 /// Why a merge did not happen.
@@ -87,9 +88,24 @@ pub struct Merged {
     pub pushed: bool,
 }
 
-/// Merges a submission.
-pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
-    let now = Utc::now();
+/// Merges a submission: judges the tree that merging `head` into the base tip produces (with
+/// the base's policies, roster and settings), checks the approvals, and commits exactly that
+/// tree, signed, with a record naming the base tip it was judged against.
+pub fn merge(ctx: &Context, opts: &MergeOptions) -> Result<Merged, MergeError> {
+    // what goes into the signed record is checked before anything else happens
+    if let Some(a) = &opts.author
+        && !crate::manifest::is_login(a)
+    {
+        return Err(MergeError::Invalid(format!(
+            "--author {:?} is not a forge login (letters, digits and single hyphens, at most 39)",
+            a.chars().take(60).collect::<String>()
+        )));
+    }
+    if let Some(u) = &opts.submission {
+        crate::review::check_submission_url(u).map_err(MergeError::Invalid)?;
+    }
+    // approval times are kept to the second, as the record writes them
+    let now = DateTime::from_timestamp(ctx.now().timestamp(), 0).unwrap_or_else(|| ctx.now());
     let repo = Repository::open(&opts.root)?;
     let branch = repo
         .find_branch(&opts.base, BranchType::Local)
@@ -112,26 +128,57 @@ pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
             ))
         })?;
     let (base_id, head_id) = (base_tip.id(), head.id());
-    if base_id == head_id || repo.graph_descendant_of(base_id, head_id)? {
-        return Err(refused(vec![format!(
-            "{} already contains {}; there is nothing to merge",
-            opts.base, opts.head
-        )]));
-    }
+    let head_hex = head_id.to_string();
+    let approvals: Vec<Approval> = opts
+        .approvals
+        .iter()
+        .map(|s| Approval::parse(s, &head_hex, now))
+        .collect::<Result<_, _>>()
+        .map_err(MergeError::Invalid)?;
     let signer = Signer::from_file(&opts.key)?;
 
-    // 1. checks, judged by the base's policies
-    let checked = check(&CheckOptions {
-        root: opts.root.clone(),
-        rev: Some(head_id.to_string()),
-        base: Some(base_id.to_string()),
-        today: opts.today,
-    })?;
+    // 1. the merge result, judged by the base's policies
+    let checked = check(
+        ctx,
+        &CheckOptions {
+            root: opts.root.clone(),
+            rev: Some(head_hex.clone()),
+            base: Some(base_id.to_string()),
+        },
+    )?;
+    let submission = checked
+        .submission
+        .clone()
+        .expect("a check with base and revision judges a submission");
+    let tree = match &submission.outcome {
+        Outcome::Clean { tree } => Oid::from_str(tree)?,
+        Outcome::UpToDate => {
+            return Err(refused(vec![format!(
+                "{} already contains {}; there is nothing to merge",
+                opts.base, opts.head
+            )]));
+        }
+        Outcome::Unrelated => {
+            return Err(refused(vec![format!(
+                "{} shares no history with {}; create the submission's branch from {} and commit the changes on it",
+                opts.head, opts.base, opts.base
+            )]));
+        }
+        Outcome::Conflict { paths } => {
+            return Err(refused(vec![format!(
+                "merging {} into {} conflicts in {}; rebase the submission on {} and push again",
+                opts.head,
+                opts.base,
+                paths.join(", "),
+                opts.base
+            )]));
+        }
+    };
     if checked.report.blocks() {
         let n = checked.report.count(crate::diagnostics::Severity::Error);
         return Err(MergeError::Refused {
             reasons: vec![format!(
-                "checks block the submission ({n} error{}); run `bazaar check --base {} --rev {}`",
+                "checks block the submission merged into its base ({n} error{}); run `bazaar check --base {} --rev {}`",
                 if n == 1 { "" } else { "s" },
                 opts.base,
                 opts.head
@@ -164,13 +211,6 @@ pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
             )));
         }
     };
-    let head_hex = head_id.to_string();
-    let approvals: Vec<Approval> = opts
-        .approvals
-        .iter()
-        .map(|s| Approval::parse(s, &head_hex, now))
-        .collect::<Result<_, _>>()
-        .map_err(MergeError::Invalid)?;
     let cov = coverage(
         &approvals,
         &checked.verdict.required_roles,
@@ -223,50 +263,32 @@ pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
         }
     }
 
-    // 4. the merge itself
-    let mut index = repo.merge_commits(&base_tip, &head, None)?;
-    if index.has_conflicts() {
-        let paths: Vec<String> = index
-            .conflicts()?
-            .filter_map(Result::ok)
-            .filter_map(|c| {
-                c.our
-                    .or(c.their)
-                    .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-            })
-            .collect();
-        return Err(refused(vec![format!(
-            "merging {} into {} conflicts in {}; rebase the submission on {} and push again",
-            opts.head,
-            opts.base,
-            paths.join(", "),
-            opts.base
-        )]));
-    }
-    let tree = index.write_tree_to(&repo)?;
-
-    let record = record(
+    // 4. the signed record of exactly the tree that was judged
+    let mut record = record(
         opts,
         &checked,
         cov.by_role.into_values().collect(),
         &head_hex,
     );
+    record.base = Some(base_id.to_string());
+    let message = record.message().map_err(MergeError::Invalid)?;
     let config = checked
         .catalog
         .config
         .as_ref()
         .and_then(|c| c.signing.clone());
     let who = match &config {
-        Some(s) => git2::Signature::now(&s.name, &s.email)?,
+        Some(s) => git2::Signature::new(&s.name, &s.email, &git2::Time::new(ctx.now().timestamp(), 0))?,
         None => repo.signature().map_err(|_| MergeError::Invalid("no committer identity: set [signing] name and email in bazaar.toml (or git's user.name and user.email)".into()))?,
     };
+    trusted_by_base(&base_snap, &signer, who.email().unwrap_or_default(), ctx)?;
     let commit = signed_commit(
         &repo,
         tree,
         &[base_id, head_id],
         &who,
         &who,
-        &record.message(),
+        &message,
         &signer,
     )?;
 
@@ -289,6 +311,38 @@ pub fn merge(opts: &MergeOptions) -> Result<Merged, MergeError> {
         worktree_updated: follows,
         pushed,
     })
+}
+
+/// Refuses to sign with a key the base's `policies/allowed_signers` does not trust for the
+/// committer: the commit would fail the audit. A base whose file lists no key yet (genesis)
+/// trusts nothing, so any key may start the history.
+fn trusted_by_base(
+    base: &Snapshot,
+    signer: &Signer,
+    email: &str,
+    ctx: &Context,
+) -> Result<(), MergeError> {
+    const SIGNERS: &str = "policies/allowed_signers";
+    let Ok(Ok(bytes)) = base.read(SIGNERS, 1024 * 1024) else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let signers = crate::signing::AllowedSigners::parse(SIGNERS, &text)
+        .map_err(|e| MergeError::Invalid(format!("the base's {SIGNERS} cannot be read: {e}")))?;
+    if signers.signers.is_empty() {
+        return Ok(());
+    }
+    let when = ctx.now().fixed_offset();
+    if signers
+        .find(signer.key_data(), email, crate::signing::NAMESPACE, when)
+        .is_none()
+    {
+        return Err(refused(vec![format!(
+            "the signing key ({}) is not trusted for {email} by {SIGNERS} on the base, so `bazaar audit` would reject the merge; add the key for that principal in a reviewed change first, or use the key it lists",
+            signer.public_key_openssh()
+        )]));
+    }
+    Ok(())
 }
 
 fn record(

@@ -50,6 +50,11 @@ pub struct Diff {
     pub base_ids: BTreeSet<String>,
 }
 
+/// True for paths that govern the catalog: `bazaar.toml`, `policies/`, `site-templates/`.
+pub fn is_governance(path: &str) -> bool {
+    path == "bazaar.toml" || path.starts_with("policies/") || path.starts_with("site-templates/")
+}
+
 fn app_dir(path: &str) -> Option<String> {
     let parts: Vec<&str> = path.split('/').collect();
     match parts.as_slice() {
@@ -179,11 +184,20 @@ impl Diff {
             .collect()
     }
 
-    /// True when a path outside `catalog/` changed (policies, roster, signers, settings).
-    pub fn touches_governance(&self) -> bool {
+    /// The changed paths that govern the catalog rather than list apps: settings, policies
+    /// (roster and signers included) and the site's templates (they shape what every reader sees
+    /// and runs). Changing any of them needs the `admin` role.
+    pub fn governance_paths(&self) -> Vec<&str> {
         self.other
             .iter()
-            .any(|p| p == "bazaar.toml" || p.starts_with("policies/"))
+            .map(String::as_str)
+            .filter(|p| is_governance(p))
+            .collect()
+    }
+
+    /// True when a governance path changed (see [`Diff::governance_paths`]).
+    pub fn touches_governance(&self) -> bool {
+        self.other.iter().any(|p| is_governance(p))
     }
 }
 

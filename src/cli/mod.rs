@@ -7,10 +7,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::check::{CheckOptions, check};
-use crate::diagnostics::{Format, explain, lookup, render};
-use crate::manifest::{Runtime, SchemaKind, Tier, schema};
-use crate::scaffold;
+use bazaar::check::{CheckOptions, check};
+use bazaar::context::{Context, Engine};
+use bazaar::diagnostics::{Format, explain, lookup, render};
+use bazaar::manifest::{Runtime, SchemaKind, Tier, schema};
+use bazaar::scaffold;
 
 /// Bazaar: an internal app marketplace kept in Git.
 #[derive(Debug, Parser)]
@@ -167,15 +168,23 @@ enum Command {
     },
 }
 
-/// `BAZAAR_TODAY=YYYY-MM-DD` pins the date policies see (reproducible checks and tests).
-fn today() -> anyhow::Result<Option<chrono::NaiveDate>> {
-    match std::env::var("BAZAAR_TODAY") {
-        Ok(v) => Ok(Some(
+/// The run's context, read once from the environment at the edge: `BAZAAR_TODAY=YYYY-MM-DD`
+/// pins the date policies see (reproducible checks and tests); `BAZAAR_POLICY_ENGINE=vm` opts
+/// into the faster, non-strict policy VM.
+fn context() -> anyhow::Result<Context> {
+    let mut ctx = Context::new();
+    if let Ok(v) = std::env::var("BAZAAR_TODAY") {
+        ctx.today = Some(
             chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
                 .map_err(|e| anyhow::anyhow!("BAZAAR_TODAY={v:?} is not a YYYY-MM-DD date: {e}"))?,
-        )),
-        Err(_) => Ok(None),
+        );
     }
+    if let Ok(v) = std::env::var("BAZAAR_POLICY_ENGINE") {
+        ctx.engine = Engine::parse(&v).ok_or_else(|| {
+            anyhow::anyhow!("BAZAAR_POLICY_ENGINE={v:?} is not an engine; use `interpreter` (the default, strict) or `vm`")
+        })?;
+    }
+    Ok(ctx)
 }
 
 /// Completes on Ctrl-C (or SIGTERM), so `serve` can stop cleanly and remove its build.
@@ -274,12 +283,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             base,
             format,
         } => {
-            let checked = check(&CheckOptions {
-                root,
-                rev,
-                base,
-                today: today()?,
-            })?;
+            let checked = check(&context()?, &CheckOptions { root, rev, base })?;
             let color = format == Format::Human
                 && std::io::stdout().is_terminal()
                 && std::env::var_os("NO_COLOR").is_none();
@@ -321,8 +325,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Policy {
             command: PolicyCommand::Test { root, rev, format },
         } => {
-            let snap = crate::check::snapshot(&root, rev.as_deref())?;
-            let (set, outcomes) = crate::policy::run_tests(&snap)?;
+            let snap = bazaar::check::snapshot(&root, rev.as_deref())?;
+            let (set, outcomes) = bazaar::policy::run_tests(&snap, &context()?)?;
             let failed = outcomes.iter().filter(|o| !o.passed).count();
             let broken = !set.errors.is_empty();
             if format == TestFormat::Json {
@@ -336,7 +340,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 let mut text = String::new();
                 if broken {
-                    let report = crate::diagnostics::Report {
+                    let report = bazaar::diagnostics::Report {
                         findings: set.errors.clone(),
                         sources: set.sources.clone(),
                         ..Default::default()
@@ -414,12 +418,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .to_string_lossy()
                 .replace('\\', "/");
             let manifest = manifest.trim_start_matches("./").to_string();
-            let mut checked = check(&CheckOptions {
-                root: root.clone(),
-                rev: None,
-                base: None,
-                today: today()?,
-            })?;
+            let mut checked = check(
+                &context()?,
+                &CheckOptions {
+                    root: root.clone(),
+                    rev: None,
+                    base: None,
+                },
+            )?;
             checked
                 .report
                 .findings
@@ -461,7 +467,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ),
                 None => None,
             };
-            let opts = crate::merge::MergeOptions {
+            let opts = bazaar::merge::MergeOptions {
                 root,
                 base,
                 head,
@@ -471,9 +477,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 submission,
                 opened,
                 push,
-                today: today()?,
             };
-            match crate::merge::merge(&opts) {
+            match bazaar::merge::merge(&context()?, &opts) {
                 Ok(m) => {
                     out(&format!(
                         "merged {} into {} as {} (signed){}{}\n",
@@ -489,7 +494,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ))?;
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(crate::merge::MergeError::Refused { reasons, checked }) => {
+                Err(bazaar::merge::MergeError::Refused { reasons, checked }) => {
                     if let Some(c) = checked {
                         eprint!("{}", render(&c.report, Format::Human, false));
                     }
@@ -509,13 +514,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 out
             };
-            let built = crate::site::build(&crate::site::BuildOptions {
+            let built = bazaar::site::build(&bazaar::site::BuildOptions {
                 root,
                 rev,
                 out: out.clone(),
-                today: today()?,
+                ctx: context()?,
             })?;
-            let errors = built.report.count(crate::diagnostics::Severity::Error);
+            let errors = built.report.count(bazaar::diagnostics::Severity::Error);
             if errors > 0 {
                 eprintln!(
                     "warning: {errors} error(s) in the catalog; apps whose manifests do not load are left out (run `bazaar check`)"
@@ -539,17 +544,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Serve { root, port, bind } => {
-            let opts = crate::site::serve::ServeOptions {
+            let opts = bazaar::site::serve::ServeOptions {
                 root,
                 bind,
                 port,
-                today: today()?,
+                ctx: context()?,
             };
-            let log: crate::site::serve::Log = std::sync::Arc::new(|note| eprintln!("{note}"));
+            let log: bazaar::site::serve::Log = std::sync::Arc::new(|note| eprintln!("{note}"));
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?
-                .block_on(crate::site::serve::serve(opts, log, stop_signal()))?;
+                .block_on(bazaar::site::serve::serve(opts, log, stop_signal()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit {
@@ -558,13 +563,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             recompute,
             format,
         } => {
-            let report = crate::audit::audit(&crate::audit::AuditOptions {
-                root,
-                rev,
-                today: None,
-                recompute,
-            })?;
-            use crate::audit::Status;
+            // the audit judges each merge as of its own day, not a pinned one
+            let report = bazaar::audit::audit(
+                &Context {
+                    today: None,
+                    ..context()?
+                },
+                &bazaar::audit::AuditOptions {
+                    root,
+                    rev,
+                    recompute,
+                },
+            )?;
+            use bazaar::audit::Status;
             let failed = report.count(&Status::Failed);
             if format == TestFormat::Json {
                 out(&(serde_json::to_string_pretty(&report)? + "\n"))?;

@@ -176,6 +176,8 @@ codes! {
         "README.md is longer than the site renders in full (200,000 characters); the rest is cut on the app page.\n\nFix: move reference material to the app's own documentation and link it.";
     README_DEAD_APP_LINK = "BZ0215", Warning, "README links to a missing app",
         "README.md links to the catalog page of an app (`../<app id>/`, `../../apps/<app id>/` or the site's own address) that is not in the catalog: the link would be broken on the site.\n\nFix: correct the app id in the link, or remove the link if the app was retired and removed.";
+    MERGE_CONFLICT = "BZ0216", Error, "the submission cannot be merged into its base",
+        "A submission is judged on the tree that merging it into the base branch produces, because that tree (and nothing else) is what gets signed and published. Here Git cannot produce it: the same lines of a file changed on both sides (a conflict), or the submission's branch shares no history with the base.\n\nFix: bring the branch up to date with the base (`git fetch && git rebase origin/main`, or merge main into it), resolve the conflicts, and push again; the check then runs on the merge result. A branch made from scratch must be re-created from the base branch.";
 }
 
 /// The table entry for a code, if it exists (case-insensitive).

@@ -3,6 +3,7 @@
 //! go through git2, in [`write`].
 
 pub mod history;
+pub mod merge;
 pub mod write;
 
 use std::collections::BTreeMap;
@@ -117,11 +118,7 @@ impl Repo {
         rev: &str,
         roots: &[&str],
     ) -> Result<(String, BTreeMap<String, Entry>), GitError> {
-        let commit = self.commit_in(repo, rev)?;
-        let tree = commit.tree().map_err(|e| GitError::Read {
-            what: format!("tree of {rev}"),
-            detail: e.to_string(),
-        })?;
+        let (id, tree) = self.tree_in(repo, rev)?;
         let read = |e: &dyn std::fmt::Display| GitError::Read {
             what: format!("tree of {rev}"),
             detail: e.to_string(),
@@ -162,7 +159,32 @@ impl Repo {
                 );
             }
         }
-        Ok((commit.id.to_string(), out))
+        Ok((id, out))
+    }
+
+    /// The tree a revision names (a commit's tree, or a tree itself, e.g. a merge result that
+    /// was never committed) and the id of what was named.
+    fn tree_in<'r>(
+        &self,
+        repo: &'r gix::Repository,
+        rev: &str,
+    ) -> Result<(String, gix::Tree<'r>), GitError> {
+        let bad = |detail: String| GitError::BadRev {
+            rev: rev.into(),
+            path: self.path.clone(),
+            detail,
+        };
+        let id = repo.rev_parse_single(rev).map_err(|e| bad(e.to_string()))?;
+        let object = id.object().map_err(|e| bad(e.to_string()))?;
+        if object.kind == gix::object::Kind::Tree {
+            return Ok((id.to_string(), object.into_tree()));
+        }
+        let commit = object.peel_to_commit().map_err(|e| bad(e.to_string()))?;
+        let tree = commit.tree().map_err(|e| GitError::Read {
+            what: format!("tree of {rev}"),
+            detail: e.to_string(),
+        })?;
+        Ok((commit.id.to_string(), tree))
     }
 
     /// The repository's Git folder (`.git`, or the repository itself when bare).

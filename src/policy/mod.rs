@@ -9,12 +9,13 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::time::Instant;
 
 use regorus::{Engine, Value};
 use serde::Serialize;
 
 use crate::catalog::{Catalog, Snapshot, SnapshotError};
+use crate::context::{Context, Limits};
 use crate::diagnostics::{Code, Finding, Severity, SourceFile, lookup};
 
 pub use input::{InputContext, app_input, catalog_data};
@@ -24,8 +25,6 @@ pub use tests::{TestOutcome, run_tests};
 pub const POLICY_DIR: &str = "policies/";
 /// Largest policy or data file read.
 const MAX_POLICY_BYTES: usize = 1024 * 1024;
-/// Time one app's evaluation may take before the policy is declared broken.
-pub const EVAL_TIME_LIMIT: Duration = Duration::from_secs(2);
 
 /// The risk class of an app or submission.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Default)]
@@ -77,9 +76,13 @@ pub struct PolicySet {
     pub known_roles: BTreeSet<String>,
     /// True once the engine has analysed the policies (cleared when data changes).
     prepared: bool,
-    /// The decisions compiled to regorus' bytecode VM, when opted into with
-    /// `BAZAAR_POLICY_ENGINE=vm`; `None` evaluates with the strict interpreter.
+    /// The decisions compiled to regorus' bytecode VM, when the run opted into it; `None`
+    /// evaluates with the strict interpreter.
     program: Option<std::sync::Arc<regorus::rvm::program::Program>>,
+    /// The engine the run asked for (part of every cached decision's key).
+    engine_kind: crate::context::Engine,
+    /// Bounds on evaluation.
+    limits: Limits,
 }
 
 const RULES: [&str; 4] = ["deny", "warn", "risk", "required_roles"];
@@ -152,14 +155,8 @@ pub(crate) fn policy_finding(
     if let Some((path, line, col)) = at
         && let Some(src) = sources.get(&path)
     {
-        let start = src
-            .text
-            .lines()
-            .take(line.saturating_sub(1))
-            .map(|l| l.len() + 1)
-            .sum::<usize>()
-            + col.saturating_sub(1);
-        let end = src.text[start.min(src.text.len())..]
+        let start = offset_of(&src.text, line, col);
+        let end = src.text[start..]
             .find('\n')
             .map_or(src.text.len(), |e| start + e);
         f = f.at(src, start..end.max(start));
@@ -167,16 +164,40 @@ pub(crate) fn policy_finding(
     f
 }
 
+/// The byte offset of a 1-based line and column (in characters, as the engine counts them),
+/// clamped to the text and always on a character boundary: an engine's column may count a tab
+/// as several columns or bytes as characters, and must never make a slice panic.
+pub(crate) fn offset_of(text: &str, line: usize, col: usize) -> usize {
+    let mut start = 0;
+    for _ in 1..line.max(1) {
+        match text[start..].find('\n') {
+            Some(i) => start += i + 1,
+            None => return text.len(),
+        }
+    }
+    let line_text = &text[start..];
+    let line_text = &line_text[..line_text.find('\n').unwrap_or(line_text.len())];
+    start
+        + line_text
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map_or(line_text.len(), |(i, _)| i)
+}
+
 impl PolicySet {
     /// Compiles the policies of a snapshot (`policies/*.rego`, without tests unless
     /// `with_tests`), their data (`policies/*.json`, `policies/*.toml` as `data.<stem>`) and the
     /// roster's role names. Problems are kept in `errors`, never panics.
-    pub fn load(snap: &Snapshot, with_tests: bool) -> Result<PolicySet, SnapshotError> {
+    pub fn load(
+        snap: &Snapshot,
+        with_tests: bool,
+        ctx: &Context,
+    ) -> Result<PolicySet, SnapshotError> {
         let mut engine = Engine::new();
         engine.set_rego_v0(false);
         engine.set_strict_builtin_errors(true);
         engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
-            limit: EVAL_TIME_LIMIT,
+            limit: ctx.limits.policy_eval,
             check_interval: NonZeroU32::new(64).expect("non-zero"),
         });
         let mut set = PolicySet {
@@ -187,6 +208,8 @@ impl PolicySet {
             known_roles: BTreeSet::new(),
             prepared: false,
             program: None,
+            engine_kind: ctx.engine,
+            limits: ctx.limits,
         };
         let files: Vec<&String> = snap
             .entries
@@ -299,11 +322,11 @@ impl PolicySet {
                 format!("cannot gather the policies' decisions: {e}"),
             ));
         }
-        // BAZAAR_POLICY_ENGINE=vm opts into regorus' bytecode VM: about six times faster per
-        // evaluation, but it treats a builtin's run-time error as undefined (OPA's default)
-        // even when told to be strict, so a deny rule that errors would pass silently. The
-        // strict interpreter stays the default: a broken policy must never let anything through.
-        let vm_wanted = std::env::var("BAZAAR_POLICY_ENGINE").is_ok_and(|v| v == "vm");
+        // The VM (opt-in) is about six times faster per evaluation, but it treats a builtin's
+        // run-time error as undefined (OPA's default) even when told to be strict, so a deny
+        // rule that errors would pass silently. The strict interpreter stays the default: a
+        // broken policy must never let anything through.
+        let vm_wanted = ctx.engine == crate::context::Engine::Vm;
         if set.errors.is_empty() && !with_tests && vm_wanted {
             let entry: std::sync::Arc<str> = format!("{RESULT_PACKAGE}.result").into();
             // Compilation failures only cost speed: the interpreter evaluates instead.
@@ -348,7 +371,7 @@ impl PolicySet {
     /// A fingerprint of everything besides the input that decides an evaluation: the policy and
     /// data files, the roster, Bazaar's version, and the catalog facts when a policy reads them.
     pub fn fingerprint(&self, catalog: &Catalog) -> u128 {
-        let mut parts: Vec<&str> = vec![env!("CARGO_PKG_VERSION")];
+        let mut parts: Vec<&str> = vec![env!("CARGO_PKG_VERSION"), self.engine_kind.as_str()];
         for (path, src) in &self.sources {
             parts.push(path);
             parts.push(&src.text);
@@ -410,7 +433,7 @@ impl PolicySet {
         // the time limit, not an instruction count, decides when a policy runs away
         vm.set_max_instructions(usize::MAX);
         vm.set_execution_timer_config(Some(regorus::utils::limits::ExecutionTimerConfig {
-            limit: EVAL_TIME_LIMIT,
+            limit: self.limits.policy_eval,
             check_interval: NonZeroU32::new(1024).expect("non-zero"),
         }));
         Some(vm)
@@ -489,7 +512,15 @@ impl PolicySet {
         for (rule, severity) in [("deny", Severity::Error), ("warn", Severity::Warning)] {
             match part(rule) {
                 Value::Null | Value::Undefined => {}
-                v => match findings_of(rule, &v, severity, manifest, app_id, deadline, grace) {
+                v => match findings_of(
+                    rule,
+                    &v,
+                    severity,
+                    manifest,
+                    app_id,
+                    (deadline, grace),
+                    self.limits.findings_per_app,
+                ) {
                     Ok(fs) => verdict.findings.extend(fs),
                     Err(msg) => fail(&mut verdict, msg),
                 },
@@ -572,16 +603,25 @@ fn short(v: &Value) -> String {
 
 /// Turns a `deny`/`warn` value into findings. A warning's deadline is the element's own
 /// `deadline`, or `since` plus the grace period, or the default (last review plus the grace).
-#[allow(clippy::too_many_arguments)]
 fn findings_of(
     rule: &str,
     v: &Value,
     severity: Severity,
     manifest: Option<(&SourceFile, &crate::manifest::Spans)>,
     app_id: &str,
-    deadline: chrono::NaiveDate,
-    grace: chrono::Duration,
+    (deadline, grace): (chrono::NaiveDate, chrono::Duration),
+    max: usize,
 ) -> Result<Vec<Finding>, String> {
+    let count = match (v.as_set(), v.as_array()) {
+        (Ok(s), _) => s.len(),
+        (_, Ok(a)) => a.len(),
+        _ => 0,
+    };
+    if count > max {
+        return Err(format!(
+            "policy rule `{rule}` produced {count} findings for {app_id}; at most {max} are allowed per app (a runaway rule)"
+        ));
+    }
     let items: Vec<Value> = match (v.as_set(), v.as_array()) {
         (Ok(s), _) => s.iter().cloned().collect(),
         (_, Ok(a)) => a.to_vec(),
@@ -692,6 +732,23 @@ pub fn evaluate_apps(
     ctx: &InputContext,
     use_cache: bool,
 ) -> Vec<(String, AppVerdict)> {
+    evaluate_apps_until(set, catalog, snap, dirs, base_apps, ctx, use_cache, None).0
+}
+
+/// [`evaluate_apps`] that stops starting new evaluations at `until`; the flag is true when it
+/// stopped before every app was evaluated (the results are then partial).
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_apps_until(
+    set: &PolicySet,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    dirs: &[&str],
+    base_apps: &BTreeMap<String, crate::manifest::App>,
+    ctx: &InputContext,
+    use_cache: bool,
+    until: Option<Instant>,
+) -> (Vec<(String, AppVerdict)>, bool) {
+    let stopped = std::sync::atomic::AtomicBool::new(false);
     use rayon::prelude::*;
     let deadline_days = ctx.config["governance"]["warn_deadline_days"]
         .as_i64()
@@ -731,6 +788,10 @@ pub fn evaluate_apps(
             },
             |(set, vm), entry| {
                 if broken.load(std::sync::atomic::Ordering::Relaxed) {
+                    return None;
+                }
+                if until.is_some_and(|t| Instant::now() >= t) {
+                    stopped.store(true, std::sync::atomic::Ordering::Relaxed);
                     return None;
                 }
                 let team = catalog.teams.get(crate::catalog::team_of(&entry.dir));
@@ -790,5 +851,5 @@ pub fn evaluate_apps(
     }
     // a cache that cannot be written only costs time next run
     let _ = cache.save();
-    out
+    (out, stopped.into_inner())
 }

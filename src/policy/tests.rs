@@ -30,8 +30,11 @@ fn package_of(text: &str) -> Option<String> {
 
 /// Runs every test rule. Policies that do not load are returned as errors in `PolicySet::errors`
 /// (the caller reports them); tests run on what loaded.
-pub fn run_tests(snap: &Snapshot) -> Result<(PolicySet, Vec<TestOutcome>), SnapshotError> {
-    let mut set = PolicySet::load(snap, true)?;
+pub fn run_tests(
+    snap: &Snapshot,
+    ctx: &crate::context::Context,
+) -> Result<(PolicySet, Vec<TestOutcome>), SnapshotError> {
+    let mut set = PolicySet::load(snap, true, ctx)?;
     let mut out = Vec::new();
     let files: Vec<(String, String)> = set
         .sources

@@ -59,12 +59,14 @@ pub fn read(opts: &BuildOptions) -> History {
             }
         }
     }
-    let Ok(report) = crate::audit::audit(&crate::audit::AuditOptions {
-        root: opts.root.clone(),
-        rev: opts.rev.clone(),
-        today: opts.today,
-        recompute: false,
-    }) else {
+    let Ok(report) = crate::audit::audit(
+        &opts.ctx,
+        &crate::audit::AuditOptions {
+            root: opts.root.clone(),
+            rev: opts.rev.clone(),
+            recompute: false,
+        },
+    ) else {
         return h;
     };
     for c in &report.commits {

@@ -19,6 +19,7 @@ use include_dir::{Dir, include_dir};
 
 use crate::catalog::Snapshot;
 use crate::check::{CheckError, CheckOptions, check_with};
+use crate::context::Context;
 use crate::diagnostics::Report;
 
 pub use feeds::xml_escape;
@@ -35,8 +36,8 @@ pub struct BuildOptions {
     pub rev: Option<String>,
     /// The published path (a link to the latest build).
     pub out: PathBuf,
-    /// Today, for the policies.
-    pub today: Option<chrono::NaiveDate>,
+    /// The run's clock, policy engine and limits.
+    pub ctx: Context,
 }
 
 /// Why a build failed; the previous site keeps serving.
@@ -172,11 +173,11 @@ fn build_in<'s>(
     let mut search = None;
     let mut readmes: Option<Vec<String>> = None;
     let checked = check_with(
+        &opts.ctx,
         &CheckOptions {
             root: opts.root.clone(),
             rev: opts.rev.clone(),
             base: None,
-            today: opts.today,
         },
         &mut |snap, cat| {
             let texts = search::read_readmes(snap, cat);
@@ -199,9 +200,7 @@ fn build_in<'s>(
         Some(r) => format!("revision {r}"),
         None => "the working tree".to_string(),
     };
-    let today = opts
-        .today
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+    let today = opts.ctx.today();
     let history = history::read(opts);
     let model = model::build(&checked, &history, today, &source, readmes);
     let pages = pages::list(&model);

@@ -148,11 +148,32 @@ pub fn records(cat: &Catalog, readmes: &[String]) -> Vec<Record> {
 /// Indexes the records and returns Pagefind's bundle.
 pub fn index(records: Vec<Record>) -> anyhow::Result<Bundle> {
     let n = records.len();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
-    let files = rt.block_on(async move {
+    // Pagefind's API is async. Its runtime lives on a thread of its own, so indexing works the
+    // same when the caller is itself inside a tokio runtime (the daemon, `serve`), where
+    // starting or dropping a runtime would panic.
+    let files = std::thread::scope(|s| {
+        s.spawn(
+            move || -> anyhow::Result<Vec<(std::path::PathBuf, Vec<u8>)>> {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                index_on(&rt, records)
+            },
+        )
+        .join()
+        .map_err(|_| anyhow::anyhow!("the search indexer stopped unexpectedly"))?
+    })?;
+    Ok(Bundle {
+        files: files.into_iter().collect(),
+        records: n,
+    })
+}
+
+fn index_on(
+    rt: &tokio::runtime::Runtime,
+    records: Vec<Record>,
+) -> anyhow::Result<Vec<(std::path::PathBuf, Vec<u8>)>> {
+    rt.block_on(async move {
         let options = pagefind::options::PagefindServiceConfig::builder()
             .force_language("en".to_string())
             .build();
@@ -171,14 +192,12 @@ pub fn index(records: Vec<Record>) -> anyhow::Result<Bundle> {
                 )
                 .await?;
         }
-        index.get_files().await
-    })?;
-    Ok(Bundle {
-        files: files
+        Ok(index
+            .get_files()
+            .await?
             .into_iter()
             .map(|f| (f.filename, f.contents))
-            .collect(),
-        records: n,
+            .collect())
     })
 }
 

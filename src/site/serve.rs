@@ -45,8 +45,8 @@ pub struct ServeOptions {
     pub bind: IpAddr,
     /// The port; 0 picks a free one.
     pub port: u16,
-    /// Today, for the policies.
-    pub today: Option<chrono::NaiveDate>,
+    /// The run's clock, policy engine and limits.
+    pub ctx: crate::context::Context,
 }
 
 /// What the server reports while it runs. `Display` gives the line the CLI prints.
@@ -169,7 +169,7 @@ struct Status {
 struct Shared {
     root: PathBuf,
     out: PathBuf,
-    today: Option<chrono::NaiveDate>,
+    ctx: crate::context::Context,
     status: RwLock<Status>,
     reload: broadcast::Sender<u64>,
     stop: watch::Receiver<bool>,
@@ -189,7 +189,7 @@ impl Shared {
             root: self.root.clone(),
             rev: None,
             out: self.out.clone(),
-            today: self.today,
+            ctx: self.ctx.clone(),
         }
     }
 
@@ -277,7 +277,7 @@ pub async fn serve(
     let shared = Arc::new(Shared {
         root: root.clone(),
         out: out.clone(),
-        today: opts.today,
+        ctx: opts.ctx.clone(),
         status: RwLock::new(Status::default()),
         reload,
         stop: stop_rx.clone(),

@@ -4,6 +4,8 @@
 mod bad_input;
 mod browser;
 mod check;
+mod core;
+mod judged;
 mod merge;
 mod policy;
 mod proptest_parser;

@@ -539,7 +539,7 @@ fn crafted_merge_recording(
         &[base.id(), head.id()],
         &who,
         &who,
-        &record.message(),
+        &record.message().unwrap(),
         &signer,
     )
     .unwrap();
@@ -550,7 +550,7 @@ fn approval(login: &str, role: &str, head: &str) -> bazaar::review::Approval {
     bazaar::review::Approval {
         login: login.into(),
         role: role.into(),
-        review_id: "7".into(),
+        review_id: 7,
         head: head.into(),
         at: chrono::Utc::now(),
     }

@@ -17,9 +17,17 @@ pub struct Run {
     pub stderr: String,
 }
 
+/// The binary under test: this build's, or another build's named by `BAZAAR_TEST_BIN` (to show
+/// that a regression test fails on the code before a fix).
+pub fn bin() -> PathBuf {
+    std::env::var_os("BAZAAR_TEST_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_bazaar")))
+}
+
 /// Runs `bazaar ARGS` and captures everything.
 pub fn bazaar(args: &[&str]) -> Run {
-    let out = Command::new(env!("CARGO_BIN_EXE_bazaar"))
+    let out = Command::new(bin())
         .args(args)
         .env("NO_COLOR", "1")
         .env("BAZAAR_TODAY", TODAY)

@@ -1,0 +1,226 @@
+//! The library as a core the daemon can drive: caches shared safely by concurrent processes and
+//! keyed by everything that decides a verdict, and `check`, `merge` and `build` called
+//! in-process, concurrently, from inside a tokio runtime, on a bare repository.
+
+use std::path::Path;
+use std::process::Command;
+
+use bazaar::check::{CheckOptions, check};
+use bazaar::context::{Context, Engine};
+
+use crate::support::*;
+
+fn check_rev_json(root: &Path, env: &[(&str, &str)]) -> (i32, serde_json::Value) {
+    let out = Command::new(bin())
+        .args(["check", "--root", root.to_str().unwrap(), "--rev", "HEAD"])
+        .args(["--format", "json"])
+        .env("BAZAAR_TODAY", TODAY)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+    });
+    v.as_object_mut().unwrap().remove("timings_ms");
+    (out.status.code().unwrap(), v)
+}
+
+#[test]
+fn four_cold_checks_in_parallel_agree_with_a_fifth() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("c");
+    let init = bazaar(&["init", dir.to_str().unwrap(), "--sample", "400"]);
+    assert_eq!(init.code, 0, "{}", init.stderr);
+    let runs: Vec<(i32, serde_json::Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| check_rev_json(&dir, &[])))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let fifth = check_rev_json(&dir, &[]);
+    assert_eq!(fifth.1["summary"]["apps_checked"], 400, "{:#}", fifth.1);
+    for r in &runs {
+        assert_eq!(r, &fifth);
+    }
+    // every cache file is whole: no temporary file is left, every line parses
+    let caches = dir.join(".git/bazaar");
+    let mut segments = 0;
+    for folder in std::fs::read_dir(&caches).unwrap() {
+        let folder = folder.unwrap().path();
+        if !folder.is_dir() {
+            continue;
+        }
+        for f in std::fs::read_dir(&folder).unwrap() {
+            let f = f.unwrap().path();
+            let name = f.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(name.starts_with("seg-"), "stray cache file {}", f.display());
+            for line in std::fs::read_to_string(&f).unwrap().lines() {
+                let (_, v) = line.split_once('\t').expect("key and value");
+                serde_json::from_str::<serde_json::Value>(v).expect("a whole JSON value");
+            }
+            segments += 1;
+        }
+    }
+    assert!(segments > 0, "the checks cached nothing");
+}
+
+#[test]
+fn a_decision_made_by_the_vm_is_never_reused_by_a_strict_run() {
+    let dir = demo_copy();
+    // a deny rule whose builtin errors: the strict interpreter must block, the VM (OPA's
+    // default semantics) takes the error as "no finding"
+    std::fs::write(
+        dir.path().join("policies/strict.rego"),
+        "package bazaar\n\ndeny contains msg if {\n\tinput.app.tier == \"discover\"\n\tn := to_number(\"not a number\")\n\tmsg := sprintf(\"never %v\", [n])\n}\n",
+    )
+    .unwrap();
+    git_init_commit(dir.path());
+    let (vm_code, vm) = check_rev_json(dir.path(), &[("BAZAAR_POLICY_ENGINE", "vm")]);
+    assert_eq!(vm_code, 0, "the VM lets the erroring rule pass: {vm:#}");
+    let (code, strict) = check_rev_json(dir.path(), &[]);
+    assert_eq!(
+        code, 1,
+        "the strict run reused the VM's decision: {strict:#}"
+    );
+    assert!(
+        errors(&strict).contains(&"BZ0390".to_string()),
+        "{strict:#}"
+    );
+}
+
+/// The demo catalog in a bare repository whose `main` has a submission branch raising an app's
+/// data class, and the signing key trusted by its `allowed_signers`.
+fn bare_repo(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
+    let work = tmp.join("work");
+    std::fs::create_dir(&work).unwrap();
+    for top in ["bazaar.toml", "catalog", "policies"] {
+        copy(&repo_root().join(top), &work.join(top));
+    }
+    let (key, public) = keygen(tmp, "bazaar_key");
+    std::fs::write(
+        work.join("policies/allowed_signers"),
+        format!("bazaar@acme.example namespaces=\"git\" {public}\n"),
+    )
+    .unwrap();
+    git_init_commit(&work);
+    git(&work, &["checkout", "-q", "-b", "submission"]);
+    edit(
+        &work.join("catalog/security/password-strength-meter/app.toml"),
+        "classification = \"public\"",
+        "classification = \"internal\"",
+    );
+    commit_all(&work, "raise the data class");
+    let bare = tmp.join("bare.git");
+    git(
+        tmp,
+        &["clone", "-q", "--bare", work.to_str().unwrap(), "bare.git"],
+    );
+    (bare, key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_merge_and_build_run_in_process_concurrently_inside_tokio_on_a_bare_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (bare, key) = bare_repo(tmp.path());
+    let ctx = Context {
+        today: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
+        ..Context::new()
+    };
+    let mut tasks = Vec::new();
+    for i in 0..3 {
+        let (bare, ctx) = (bare.clone(), ctx.clone());
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let c = check(
+                &ctx,
+                &CheckOptions {
+                    root: bare.clone(),
+                    rev: Some("submission".into()),
+                    base: Some("main".into()),
+                },
+            )
+            .unwrap();
+            assert!(!c.report.blocks(), "check {i}");
+            assert_eq!(
+                c.verdict.required_roles.iter().cloned().collect::<Vec<_>>(),
+                ["product-owner", "security"]
+            );
+            format!("check {i}")
+        }));
+    }
+    for i in 0..2 {
+        let (bare, ctx, out) = (
+            bare.clone(),
+            ctx.clone(),
+            tmp.path().join(format!("site{i}")),
+        );
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let built = bazaar::site::build(&bazaar::site::BuildOptions {
+                root: bare,
+                rev: Some("main".into()),
+                out: out.clone(),
+                ctx,
+            })
+            .unwrap();
+            assert!(built.pages > 20, "{} pages", built.pages);
+            assert!(out.join("index.html").is_file());
+            assert!(out.join("pagefind/pagefind-entry.json").is_file());
+            format!("build {i}")
+        }));
+    }
+    {
+        let (bare, ctx) = (bare.clone(), ctx.clone());
+        tasks.push(tokio::task::spawn_blocking(move || {
+            let merged = bazaar::merge::merge(
+                &ctx,
+                &bazaar::merge::MergeOptions {
+                    root: bare,
+                    base: "main".into(),
+                    head: "submission".into(),
+                    key,
+                    approvals: vec!["alice:security:1".into(), "bob:product-owner:2".into()],
+                    author: Some("jane-doe".into()),
+                    ..Default::default()
+                },
+            )
+            .unwrap();
+            assert!(!merged.worktree_updated);
+            "merge".to_string()
+        }));
+    }
+    let mut done: Vec<String> = Vec::new();
+    for t in tasks {
+        done.push(t.await.expect("task did not panic"));
+    }
+    assert_eq!(done.len(), 6);
+    // the merge is on main and stock git verifies it with the catalog's signers
+    let signers = tmp.path().join("signers");
+    std::fs::write(
+        &signers,
+        git(&bare, &["show", "main:policies/allowed_signers"]) + "\n",
+    )
+    .unwrap();
+    git(
+        &bare,
+        &[
+            "-c",
+            &format!("gpg.ssh.allowedSignersFile={}", signers.display()),
+            "verify-commit",
+            "main",
+        ],
+    );
+    // the engine choice travels in the context: the VM agrees on this catalog
+    let vm = Context {
+        engine: Engine::Vm,
+        ..ctx.clone()
+    };
+    let c = check(
+        &vm,
+        &CheckOptions {
+            root: bare.clone(),
+            rev: Some("main".into()),
+            base: None,
+        },
+    )
+    .unwrap();
+    assert_eq!(c.report.apps_checked, c.catalog.app_dirs.len());
+}

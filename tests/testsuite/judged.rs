@@ -1,0 +1,299 @@
+//! "Merge what was judged": a submission is judged on the tree that merging it produces, its
+//! changes are merge base → head, the signed record names the base tip it was judged on, and
+//! nothing a caller passes can write into that record.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::*;
+
+const PSM: &str = "catalog/security/password-strength-meter/app.toml";
+const TERRITORY: &str = "catalog/sales/territory-planner";
+const TERRITORY_ID: &str = "com.acme.sales.territory-planner";
+
+struct Repo {
+    _tmp: tempfile::TempDir,
+    dir: PathBuf,
+    key: PathBuf,
+}
+
+/// The demo catalog on main, trusted key in `allowed_signers`, main checked out.
+fn repo() -> Repo {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("catalog");
+    std::fs::create_dir(&dir).unwrap();
+    for top in ["bazaar.toml", "catalog", "policies"] {
+        copy(&repo_root().join(top), &dir.join(top));
+    }
+    let (key, public) = keygen(tmp.path(), "bazaar_key");
+    std::fs::write(
+        dir.join("policies/allowed_signers"),
+        format!("bazaar@acme.example namespaces=\"git\" {public}\n"),
+    )
+    .unwrap();
+    git_init_commit(&dir);
+    Repo {
+        _tmp: tmp,
+        dir,
+        key,
+    }
+}
+
+fn branch(r: &Repo, name: &str, from: &str, change: impl FnOnce(&Path), msg: &str) {
+    git(&r.dir, &["checkout", "-q", "-b", name, from]);
+    change(&r.dir);
+    commit_all(&r.dir, msg);
+    git(&r.dir, &["checkout", "-q", "main"]);
+}
+
+fn merge(r: &Repo, head: &str, extra: &[&str]) -> Run {
+    let mut args = vec![
+        "merge",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--base",
+        "main",
+        "--head",
+        head,
+        "--key",
+        r.key.to_str().unwrap(),
+        "--author",
+        "jane-doe",
+    ];
+    args.extend_from_slice(extra);
+    bazaar(&args)
+}
+
+fn add_to_collection(dir: &Path) {
+    edit(
+        &dir.join("catalog/collections/incident-response.toml"),
+        "\"com.acme.support.status-banner\"]",
+        &format!("\"com.acme.support.status-banner\", \"{TERRITORY_ID}\"]"),
+    );
+}
+
+#[test]
+fn a_stale_branch_is_judged_on_its_merge_result_and_refused() {
+    let r = repo();
+    // C, made first, lists the territory planner in a collection; R removes the app
+    branch(&r, "c", "main", add_to_collection, "collect the planner");
+    branch(
+        &r,
+        "r",
+        "main",
+        |d| {
+            std::fs::remove_dir_all(d.join(TERRITORY)).unwrap();
+        },
+        "retire the planner",
+    );
+    let out = merge(&r, "r", &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    // C alone is fine, but merged onto today's main it lists an app that no longer exists
+    let (code, v) = check_json(&r.dir, &["--base", "main", "--rev", "c"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(errors(&v).contains(&"BZ0206".to_string()), "{v:#}");
+    let before = git(&r.dir, &["rev-parse", "main"]);
+    let out = merge(&r, "c", &[]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert!(out.stderr.contains("BZ0206"), "{}", out.stderr);
+    assert_eq!(git(&r.dir, &["rev-parse", "main"]), before, "main moved");
+    let (code, v) = check_json(&r.dir, &[]);
+    assert_eq!(code, 0, "main must stay green: {v:#}");
+}
+
+#[test]
+fn changes_are_counted_from_the_merge_base_not_the_base_tip() {
+    let r = repo();
+    branch(
+        &r,
+        "s",
+        "main",
+        |d| {
+            edit(
+                &d.join(PSM),
+                "classification = \"public\"",
+                "classification = \"internal\"",
+            )
+        },
+        "raise the data class",
+    );
+    // main moves on: an app is added after the branch was made (through a signed merge)
+    let new_app = "catalog/sales/territory-planner-two";
+    branch(
+        &r,
+        "n",
+        "main",
+        |d| {
+            copy(&d.join(TERRITORY), &d.join(new_app));
+            let manifest = d.join(new_app).join("app.toml");
+            let toml = std::fs::read_to_string(&manifest).unwrap();
+            let endpoint = toml.lines().find(|l| l.starts_with("endpoint")).unwrap();
+            let moved = endpoint.replacen("territory-planner", "territory-planner-two", 1);
+            std::fs::write(
+                &manifest,
+                toml.replace(endpoint, &moved)
+                    .replace(TERRITORY_ID, "com.acme.sales.territory-planner-two"),
+            )
+            .unwrap();
+        },
+        "add a second planner",
+    );
+    let out = merge(&r, "n", &[]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let (_, v) = check_json(&r.dir, &["--base", "main", "--rev", "s"]);
+    let changes = v["changes"]["apps"].as_array().unwrap();
+    assert_eq!(
+        changes.len(),
+        1,
+        "only the app the submission changed: {changes:#?}"
+    );
+    assert_eq!(changes[0]["change"], "changed");
+    assert_eq!(
+        changes[0]["dir"],
+        "catalog/security/password-strength-meter"
+    );
+    // merging it records exactly that change, and the base tip it was judged on
+    let main_tip = git(&r.dir, &["rev-parse", "main"]);
+    let head = git(&r.dir, &["rev-parse", "s"]);
+    let out = merge(
+        &r,
+        "s",
+        &[
+            "--approval",
+            "alice:security:11",
+            "--approval",
+            "bob:product-owner:12",
+        ],
+    );
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let trailers = git(
+        &r.dir,
+        &[
+            "-c",
+            "trailer.separators=:",
+            "log",
+            "-1",
+            "--format=%(trailers:only,unfold)",
+            "main",
+        ],
+    );
+    assert!(
+        trailers.contains(&format!("Bazaar-Base: {main_tip}")),
+        "{trailers}"
+    );
+    assert!(
+        trailers.contains(&format!("Bazaar-Head: {head}")),
+        "{trailers}"
+    );
+    assert!(
+        trailers.contains("Bazaar-Changed: com.acme.security.password-strength-meter"),
+        "{trailers}"
+    );
+    assert!(!trailers.contains("Removed"), "{trailers}");
+    // the committed tree is the merge of both sides: the new app and the change
+    let tree_apps = git(&r.dir, &["ls-tree", "-r", "--name-only", "main", new_app]);
+    assert!(tree_apps.contains("app.toml"), "{tree_apps}");
+    let audit = bazaar(&["audit", "--root", r.dir.to_str().unwrap(), "--recompute"]);
+    assert_eq!(audit.code, 0, "{}{}", audit.stdout, audit.stderr);
+}
+
+#[test]
+fn a_conflict_is_a_finding_not_a_crash() {
+    let r = repo();
+    let edit_to =
+        |to: &'static str| move |d: &Path| edit(&d.join(PSM), "classification = \"public\"", to);
+    branch(
+        &r,
+        "s",
+        "main",
+        edit_to("classification = \"internal\""),
+        "internal",
+    );
+    edit_to("classification = \"confidential\"")(&r.dir);
+    commit_all(&r.dir, "confidential on main");
+    let (code, v) = check_json(&r.dir, &["--base", "main", "--rev", "s"]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(errors(&v).contains(&"BZ0216".to_string()), "{v:#}");
+    let out = merge(&r, "s", &["--approval", "alice:security:1"]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("conflicts in"), "{}", out.stderr);
+}
+
+#[test]
+fn nothing_a_caller_passes_can_write_into_the_signed_record() {
+    let r = repo();
+    branch(
+        &r,
+        "s",
+        "main",
+        |d| {
+            edit(
+                &d.join(PSM),
+                "classification = \"public\"",
+                "classification = \"internal\"",
+            )
+        },
+        "raise",
+    );
+    let head = git(&r.dir, &["rev-parse", "s"]);
+    let before = git(&r.dir, &["rev-parse", "main"]);
+    let hostile: Vec<Vec<String>> = vec![
+        vec!["--approval".into(), "alice:security:1 role=admin".into()],
+        vec!["--approval".into(), "alice:security:abc".into()],
+        vec![
+            "--approval".into(),
+            format!("alice:security:1@{}", &head[..7]),
+        ],
+        vec![
+            "--approval".into(),
+            "alice:security:1\nBazaar-Approval: mallory role=admin review=1 head=x at=y".into(),
+        ],
+        vec!["--author".into(), "jane\nBazaar-Approval: mallory".into()],
+        vec!["--submission".into(), "javascript:alert(1)".into()],
+        vec![
+            "--submission".into(),
+            "https://forge.example/pull/1\nBazaar-Approval: mallory".into(),
+        ],
+    ];
+    for args in hostile {
+        let mut extra: Vec<&str> = args.iter().map(String::as_str).collect();
+        if !extra.contains(&"--approval") {
+            extra.extend(["--approval", "alice:security:1"]);
+        }
+        extra.extend(["--approval", "bob:product-owner:2"]);
+        let out = merge(&r, "s", &extra);
+        assert_ne!(out.code, 0, "{args:?} was accepted: {}", out.stdout);
+        assert!(
+            !out.stderr.contains("internal error"),
+            "{args:?}: {}",
+            out.stderr
+        );
+        assert_eq!(git(&r.dir, &["rev-parse", "main"]), before, "{args:?}");
+    }
+}
+
+#[test]
+fn a_policy_with_a_tab_and_multibyte_text_on_a_broken_line_does_not_panic() {
+    let r = repo();
+    std::fs::write(
+        r.dir.join("policies/broken.rego"),
+        "package bazaar\n\n\téé := ???\n",
+    )
+    .unwrap();
+    let (code, v) = check_json(&r.dir, &[]);
+    assert_eq!(code, 1, "{v:#}");
+    assert!(errors(&v).contains(&"BZ0390".to_string()), "{v:#}");
+    // the same file in a submission reaches the policy-impact report
+    git(&r.dir, &["checkout", "-q", "-b", "p"]);
+    commit_all(&r.dir, "a broken policy");
+    let run = bazaar(&[
+        "check",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--base",
+        "main",
+        "--rev",
+        "p",
+    ]);
+    assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
