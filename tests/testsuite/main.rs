@@ -8,6 +8,7 @@ mod core;
 mod judged;
 mod merge;
 mod policy;
+mod proptest_governed;
 mod proptest_parser;
 mod serve;
 mod signing;

@@ -15,7 +15,7 @@ const TEAM: &str = include_str!("../../catalog/finance/team.toml");
 const COLLECTION: &str = include_str!("../../catalog/collections/onboarding.toml");
 const CONFIG: &str = include_str!("../../bazaar.toml");
 
-fn config() -> ProptestConfig {
+pub(crate) fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 256,
         // print the shrunk case instead of writing proptest-regressions/ into the tree
@@ -206,7 +206,7 @@ proptest! {
 
 /// One edit of a manifest's bytes.
 #[derive(Debug, Clone)]
-enum Mutation {
+pub(crate) enum Mutation {
     /// Delete up to `len` bytes from a position.
     Delete(Index, usize),
     /// Insert text at a position.
@@ -217,7 +217,7 @@ enum Mutation {
     SwapLines(Index, Index),
 }
 
-fn mutation() -> impl Strategy<Value = Mutation> {
+pub(crate) fn mutation() -> impl Strategy<Value = Mutation> {
     let insert = prop::collection::vec(
         prop::sample::select(vec![
             '"', '\'', '[', ']', '{', '}', '=', ',', '.', '#', '\n', '\r', '\t', ' ', '\\', 'a',
@@ -234,7 +234,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
     ]
 }
 
-fn apply(text: &[u8], muts: &[Mutation]) -> Vec<u8> {
+pub(crate) fn apply(text: &[u8], muts: &[Mutation]) -> Vec<u8> {
     let mut b = text.to_vec();
     for m in muts {
         match m {
