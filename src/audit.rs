@@ -466,54 +466,6 @@ fn list(roles: &std::collections::BTreeSet<String>) -> String {
     }
 }
 
-/// Files and folders that differ between two trees, below the governed top-level names; equal
-/// subtrees are skipped unread.
-fn changed_paths(
-    repo: &gix::Repository,
-    a: Option<gix::ObjectId>,
-    b: Option<gix::ObjectId>,
-    prefix: &str,
-    out: &mut Vec<String>,
-) -> Result<(), GitError> {
-    let entries = |t: Option<gix::ObjectId>| -> Result<
-        std::collections::BTreeMap<String, (bool, gix::ObjectId)>,
-        GitError,
-    > {
-        let mut m = std::collections::BTreeMap::new();
-        if let Some(t) = t {
-            let tree = repo.find_tree(t).map_err(|e| read_err("tree", e))?;
-            for e in tree.iter() {
-                let e = e.map_err(|e| read_err("tree", e))?;
-                m.insert(
-                    e.filename().to_str_lossy().into_owned(),
-                    (e.mode().is_tree(), e.oid().to_owned()),
-                );
-            }
-        }
-        Ok(m)
-    };
-    let (ea, eb) = (entries(a)?, entries(b)?);
-    let names: std::collections::BTreeSet<&String> = ea.keys().chain(eb.keys()).collect();
-    for name in names {
-        if prefix.is_empty() && !GOVERNED.contains(&name.as_str()) {
-            continue;
-        }
-        let path = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        match (ea.get(name), eb.get(name)) {
-            (Some(x), Some(y)) if x == y => {}
-            (Some((true, x)), Some((true, y))) => {
-                changed_paths(repo, Some(*x), Some(*y), &path, out)?
-            }
-            _ => out.push(path),
-        }
-    }
-    Ok(())
-}
-
 /// The smallest set of paths that decides a change's verdict: the settings and policies, and
 /// for each changed app its folder and its team's file.
 fn prefixes(changed: &[String]) -> Vec<String> {
@@ -557,15 +509,17 @@ fn required_roles(
             .map_err(|e| e.to_string())?
             .detach())
     };
-    let mut changed = Vec::new();
-    changed_paths(
+    let changed: Vec<String> = crate::source::tree::diff(
         repo,
         Some(tree_of(base)?),
         Some(tree_of(head)?),
-        "",
-        &mut changed,
+        &GOVERNED,
+        &|_| false,
     )
-    .map_err(|e| e.to_string())?;
+    .map_err(|e| e.to_string())?
+    .into_iter()
+    .map(|c| c.path)
+    .collect();
     let paths = prefixes(&changed);
     let refs: Vec<&str> = paths.iter().map(String::as_str).collect();
     let base_snap = Snapshot::from_repo_subset_in(ctx.repo, repo, &base.to_string(), &refs)

@@ -161,19 +161,16 @@ fn sources(opts: &CheckOptions) -> Result<Sources, CheckError> {
         return Err(CheckError::NoRoot(opts.root.clone()));
     }
     let sub = crate::git::merge::submission(&opts.root, base, rev)?;
-    let base_snap = snapshot(&opts.root, Some(&sub.base))?;
-    let head_snap = snapshot(&opts.root, Some(&sub.head))?;
+    let repo = crate::git::Repo::open(&opts.root).map_err(SnapshotError::from)?;
     let mut findings = Vec::new();
+    // The change is read from the tree diff (merge base -> head), and only the judged tree is
+    // listed whole: a one-app submission costs about the same on a catalog of any size.
     let (judged, diff) = match (&sub.outcome, &sub.merge_base) {
         (Outcome::Clean { tree }, Some(mb)) => {
-            if *mb == sub.base {
-                // the head contains the base: its tree is the merge result
-                let diff = Diff::between(&base_snap, &head_snap);
-                (head_snap, diff)
-            } else {
-                let diff = Diff::between(&snapshot(&opts.root, Some(mb))?, &head_snap);
-                (snapshot(&opts.root, Some(tree))?, diff)
-            }
+            let diff = Diff::between_revs(&repo, mb, &sub.head)?;
+            // when the head contains the base, its own tree is the merge result
+            let judged = if *mb == sub.base { &sub.head } else { tree };
+            (snapshot(&opts.root, Some(judged))?, diff)
         }
         (Outcome::Conflict { paths }, Some(mb)) => {
             findings.push(
@@ -188,13 +185,10 @@ fn sources(opts: &CheckOptions) -> Result<Sources, CheckError> {
                     "rebase the submission on {base} (or merge {base} into it), resolve the conflicts and push again"
                 )),
             );
-            let diff = Diff::between(&snapshot(&opts.root, Some(mb))?, &head_snap);
-            (head_snap, diff)
+            let diff = Diff::between_revs(&repo, mb, &sub.head)?;
+            (snapshot(&opts.root, Some(&sub.head))?, diff)
         }
-        (Outcome::UpToDate, _) => {
-            let diff = Diff::between(&head_snap, &head_snap);
-            (head_snap, diff)
-        }
+        (Outcome::UpToDate, _) => (snapshot(&opts.root, Some(&sub.head))?, Diff::default()),
         (_, _) => {
             findings.push(
                 Finding::new(
@@ -205,10 +199,21 @@ fn sources(opts: &CheckOptions) -> Result<Sources, CheckError> {
                     "create the submission's branch from {base} and commit the changes on it"
                 )),
             );
-            let diff = Diff::between(&base_snap, &head_snap);
-            (head_snap, diff)
+            let diff = Diff::between_revs(&repo, &sub.base, &sub.head)?;
+            (snapshot(&opts.root, Some(&sub.head))?, diff)
         }
     };
+    // from the base: settings, policies, roster, and the changed apps' versions before
+    let mut wanted: Vec<String> = vec!["bazaar.toml".into(), "policies".into()];
+    wanted.extend(diff.app_dirs());
+    let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
+    let base_snap = Snapshot::from_repo_subset(&repo, &sub.base, &wanted)?;
+    if !base_snap.entries.contains_key("bazaar.toml") {
+        return Err(CheckError::NotACatalog(format!(
+            "{} at {base}",
+            opts.root.display()
+        )));
+    }
     Ok(Sources {
         judged,
         base: Some(base_snap),

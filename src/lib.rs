@@ -19,3 +19,4 @@ pub mod review;
 pub mod scaffold;
 pub mod signing;
 pub mod site;
+pub mod source;

@@ -3,10 +3,10 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use super::snapshot::{Kind, Snapshot, SnapshotError};
 use super::{Catalog, MAX_README_BYTES, team_of};
 use crate::diagnostics::{Code, Finding, SourceFile};
 use crate::manifest::{Status, is_slug};
+use crate::source::{Kind, Snapshot, SnapshotError};
 
 /// The manifests the layout check found, and its findings.
 pub(super) struct Layout {

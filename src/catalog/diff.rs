@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::snapshot::Snapshot;
 use crate::manifest::{self, MAX_MANIFEST_BYTES};
+use crate::source::Snapshot;
 
 /// One app's change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -96,7 +96,61 @@ impl Diff {
                 .filter(|p| !head.entries.contains_key(*p))
                 .cloned(),
         );
+        Diff::from_paths(paths, base, head)
+    }
 
+    /// The change between two revisions of one repository, from the source layer's tree diff:
+    /// only the changed paths are read, so a one-app change costs the same on a catalog of any
+    /// size. Also returns the changed app folders, the paths a caller needs listed from either
+    /// revision to judge the change.
+    pub fn between_revs(
+        repo: &crate::git::Repo,
+        base: &str,
+        head: &str,
+    ) -> Result<Diff, crate::source::SnapshotError> {
+        let local = repo.local();
+        let (_, base_tree) = crate::source::tree::tree_of(repo, &local, base)?;
+        let (_, head_tree) = crate::source::tree::tree_of(repo, &local, head)?;
+        let changes = crate::source::tree::diff(
+            &local,
+            Some(base_tree.id),
+            Some(head_tree.id),
+            crate::source::TRACKED_ROOTS,
+            &|_| false,
+        )?;
+        let paths: BTreeSet<String> = changes
+            .into_iter()
+            .map(|c| c.path)
+            .filter(|p| !p.split('/').any(|seg| seg.starts_with('.')))
+            .collect();
+        let mut roots: BTreeSet<String> = paths
+            .iter()
+            .map(|p| app_dir(p).unwrap_or_else(|| p.clone()))
+            .collect();
+        roots.insert("bazaar.toml".into());
+        let roots: Vec<&str> = roots.iter().map(String::as_str).collect();
+        let b = Snapshot::from_repo_subset_in(repo, &local, base, &roots)?;
+        let h = Snapshot::from_repo_subset_in(repo, &local, head, &roots)?;
+        Ok(Diff::from_paths(paths, &b, &h))
+    }
+
+    /// The app folders a change touches (added, changed, removed or renamed, either side).
+    pub fn app_dirs(&self) -> BTreeSet<String> {
+        self.apps
+            .iter()
+            .flat_map(|c| match c {
+                AppChange::Renamed { from, to } => vec![from.clone(), to.clone()],
+                AppChange::Added { dir }
+                | AppChange::Changed { dir }
+                | AppChange::Removed { dir } => {
+                    vec![dir.clone()]
+                }
+            })
+            .collect()
+    }
+
+    /// Classifies changed paths into app changes (renames found by id) and other changes.
+    fn from_paths(paths: BTreeSet<String>, base: &Snapshot, head: &Snapshot) -> Diff {
         let mut dirs: BTreeMap<String, (bool, bool)> = BTreeMap::new(); // dir -> (in base, in head)
         let mut other = Vec::new();
         for p in &paths {

@@ -4,7 +4,10 @@
 mod checks;
 mod diff;
 mod facts;
-pub mod snapshot;
+mod history;
+
+/// The source layer under the catalog (kept under its old name for callers).
+pub use crate::source as snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -13,10 +16,11 @@ use rayon::prelude::*;
 use crate::diagnostics::{Finding, SourceFile};
 use crate::manifest::{self, App, Collection, Config, MAX_MANIFEST_BYTES, Team};
 
+pub use crate::source::{Kind, Origin, Snapshot, SnapshotError};
 pub use checks::id_token;
 pub use diff::{AppChange, Diff};
 pub use facts::{AppFacts, FactsCache, endpoint_key};
-pub use snapshot::{Kind, Origin, Snapshot, SnapshotError};
+pub use history::{AppChange as AppEvent, Change as HistoryChange, ChangeKind, app_changes};
 
 /// Largest README read; larger ones are refused with a finding.
 pub const MAX_README_BYTES: usize = 1024 * 1024;

@@ -2,16 +2,10 @@
 //! database without a checkout; writes (signed commits, branch moves with a compare-and-swap)
 //! go through git2, in [`write`].
 
-pub mod history;
 pub mod merge;
 pub mod write;
 
-use std::collections::BTreeMap;
 use std::path::Path;
-
-use gix::bstr::ByteSlice;
-
-use crate::catalog::snapshot::{Entry, Kind};
 
 /// A Git failure, with what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -52,7 +46,7 @@ pub enum GitError {
 #[derive(Clone)]
 pub struct Repo {
     repo: gix::ThreadSafeRepository,
-    path: String,
+    pub(crate) path: String,
     git_dir: std::path::PathBuf,
     /// Handles made for earlier reads, reused: making one costs file-system lookups.
     pool: std::sync::Arc<std::sync::Mutex<Vec<gix::Repository>>>,
@@ -84,7 +78,7 @@ impl Repo {
     }
 
     /// The commit a revision names.
-    fn commit_in<'r>(
+    pub(crate) fn commit_in<'r>(
         &self,
         repo: &'r gix::Repository,
         rev: &str,
@@ -99,92 +93,6 @@ impl Repo {
             .map_err(|e| bad(e.to_string()))?
             .peel_to_commit()
             .map_err(|e| bad(e.to_string()))
-    }
-
-    /// Lists every path under `roots` at `rev`: files, links and submodules with their ids.
-    pub fn list_tree(
-        &self,
-        rev: &str,
-        roots: &[&str],
-    ) -> Result<(String, BTreeMap<String, Entry>), GitError> {
-        self.with(|repo| self.list_tree_in(repo, rev, roots))
-    }
-
-    /// [`Repo::list_tree`] with the caller's handle (whose object cache may already hold the
-    /// trees).
-    pub fn list_tree_in(
-        &self,
-        repo: &gix::Repository,
-        rev: &str,
-        roots: &[&str],
-    ) -> Result<(String, BTreeMap<String, Entry>), GitError> {
-        let (id, tree) = self.tree_in(repo, rev)?;
-        let read = |e: &dyn std::fmt::Display| GitError::Read {
-            what: format!("tree of {rev}"),
-            detail: e.to_string(),
-        };
-        let mut out = BTreeMap::new();
-        for root in roots {
-            // roots are top-level names or deeper paths (`catalog/finance/expense-tracker`)
-            let Some(entry) = tree.lookup_entry_by_path(root).map_err(|e| read(&e))? else {
-                continue;
-            };
-            let mode = entry.mode();
-            if mode.is_tree() {
-                let sub = repo.find_tree(entry.oid()).map_err(|e| read(&e))?;
-                let mut rec = gix::traverse::tree::Recorder::default();
-                sub.traverse()
-                    .breadthfirst(&mut rec)
-                    .map_err(|e| read(&e))?;
-                for r in rec.records {
-                    if r.mode.is_tree() {
-                        continue;
-                    }
-                    let path = format!("{root}/{}", r.filepath.to_str_lossy());
-                    out.insert(
-                        path,
-                        Entry {
-                            kind: kind(r.mode),
-                            oid: Some(r.oid.to_string()),
-                        },
-                    );
-                }
-            } else {
-                out.insert(
-                    root.to_string(),
-                    Entry {
-                        kind: kind(mode),
-                        oid: Some(entry.oid().to_string()),
-                    },
-                );
-            }
-        }
-        Ok((id, out))
-    }
-
-    /// The tree a revision names (a commit's tree, or a tree itself, e.g. a merge result that
-    /// was never committed) and the id of what was named.
-    fn tree_in<'r>(
-        &self,
-        repo: &'r gix::Repository,
-        rev: &str,
-    ) -> Result<(String, gix::Tree<'r>), GitError> {
-        let bad = |detail: String| GitError::BadRev {
-            rev: rev.into(),
-            path: self.path.clone(),
-            detail,
-        };
-        let id = repo.rev_parse_single(rev).map_err(|e| bad(e.to_string()))?;
-        let object = id.object().map_err(|e| bad(e.to_string()))?;
-        if object.kind == gix::object::Kind::Tree {
-            return Ok((id.to_string(), object.into_tree()));
-        }
-        let commit = object.peel_to_commit().map_err(|e| bad(e.to_string()))?;
-        let tree = commit.tree().map_err(|e| GitError::Read {
-            what: format!("tree of {rev}"),
-            detail: e.to_string(),
-        })?;
-        Ok((commit.id.to_string(), tree))
     }
 
     /// The repository's Git folder (`.git`, or the repository itself when bare).
@@ -250,15 +158,5 @@ pub fn read_blob(
         }
         let mut blob = repo.find_blob(id).map_err(|e| err(&e))?;
         Ok(Ok(blob.take_data()))
-    }
-}
-
-fn kind(mode: gix::object::tree::EntryMode) -> Kind {
-    if mode.is_link() {
-        Kind::Symlink
-    } else if mode.is_commit() {
-        Kind::Submodule
-    } else {
-        Kind::File
     }
 }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::BuildOptions;
-use crate::git::history::ChangeKind;
+use crate::catalog::ChangeKind;
 
 /// How many first-parent commits the version history and feed look back.
 pub const HISTORY_COMMITS: usize = 2000;
@@ -40,7 +40,7 @@ pub fn read(opts: &BuildOptions) -> History {
         return h;
     };
     let rev = opts.rev.clone().unwrap_or_else(|| "HEAD".into());
-    if let Ok(changes) = repo.app_changes(&rev, HISTORY_COMMITS) {
+    if let Ok(changes) = crate::catalog::app_changes(&repo, &rev, HISTORY_COMMITS) {
         for c in changes {
             let date = c.time.map(|t| t.format("%Y-%m-%d").to_string());
             for a in &c.apps {

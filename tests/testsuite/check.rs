@@ -196,8 +196,11 @@ fn base_limits_per_app_findings_to_changed_apps_but_cross_checks_see_everything(
     );
     let (code2, v2) = check_json(p, &["--base", "main", "--rev", "HEAD"]);
     assert_eq!((code2, &v2), (code, &v));
-    for e in std::fs::read_dir(&cache).unwrap() {
-        let path = e.unwrap().path();
+    let segments = std::fs::read_dir(&cache)
+        .unwrap()
+        .flat_map(|folder| std::fs::read_dir(folder.unwrap().path()).unwrap())
+        .map(|e| e.unwrap().path());
+    for path in segments {
         let text = std::fs::read_to_string(&path).unwrap();
         std::fs::write(
             &path,

@@ -1,13 +1,12 @@
-//! Which apps each commit changed: the first-parent history compared tree by tree under
-//! `catalog/`, descending only into subtrees whose ids differ, so an unchanged team or app costs
-//! one id comparison. The site's version history, "recently changed" list and Atom feed read it.
-
-use std::collections::BTreeMap;
+//! Which apps each commit changed: the first-parent history compared with the source layer's
+//! tree diff under `catalog/`, down to app folders. The site's version history, "recently
+//! changed" list and Atom feed read it.
 
 use gix::bstr::ByteSlice;
 use rayon::prelude::*;
 
-use super::{GitError, Repo};
+use crate::git::{GitError, Repo};
+use crate::source::tree;
 
 /// What a commit did to an app folder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -54,73 +53,43 @@ fn read_err(what: &str, e: impl std::fmt::Display) -> GitError {
     }
 }
 
-/// The entries of a tree (name → (id, is a tree)); an absent tree is empty.
-fn entries(
-    repo: &gix::Repository,
-    tree: Option<gix::ObjectId>,
-) -> Result<BTreeMap<String, (gix::ObjectId, bool)>, GitError> {
-    let mut out = BTreeMap::new();
-    let Some(id) = tree else { return Ok(out) };
-    let t = repo.find_tree(id).map_err(|e| read_err("tree", e))?;
-    for e in t.iter() {
-        let e = e.map_err(|e| read_err("tree entry", e))?;
-        out.insert(
-            e.filename().to_str_lossy().into_owned(),
-            (e.oid().to_owned(), e.mode().is_tree()),
-        );
-    }
-    Ok(out)
-}
-
-/// The id of the `catalog` tree of a commit.
-fn catalog_tree(
-    repo: &gix::Repository,
-    commit: gix::ObjectId,
-) -> Result<Option<gix::ObjectId>, GitError> {
+/// The root tree of a commit.
+fn root_tree(repo: &gix::Repository, commit: gix::ObjectId) -> Result<gix::ObjectId, GitError> {
     let c = repo
         .find_commit(commit)
         .map_err(|e| read_err("commit", e))?;
-    let tree = c.tree().map_err(|e| read_err("tree", e))?;
-    Ok(tree
-        .lookup_entry_by_path("catalog")
-        .map_err(|e| read_err("tree", e))?
-        .filter(|e| e.mode().is_tree())
-        .map(|e| e.oid().to_owned()))
+    Ok(c.tree_id().map_err(|e| read_err("tree", e))?.detach())
 }
 
-/// The app folders that differ between two `catalog` trees.
+/// The app folders (`catalog/<team>/<app>`) that differ between two commits' trees.
 fn changed_dirs(
     repo: &gix::Repository,
-    new: Option<gix::ObjectId>,
+    new: gix::ObjectId,
     old: Option<gix::ObjectId>,
 ) -> Result<Vec<(String, ChangeKind, Option<gix::ObjectId>)>, GitError> {
-    let mut out = Vec::new();
-    if new == old {
-        return Ok(out);
-    }
-    let (n, o) = (entries(repo, new)?, entries(repo, old)?);
-    let teams: std::collections::BTreeSet<&String> = n.keys().chain(o.keys()).collect();
-    for team in teams {
-        let (nt, ot) = (n.get(team), o.get(team));
-        if nt.map(|x| x.0) == ot.map(|x| x.0) {
-            continue;
-        }
-        let sub = |x: Option<&(gix::ObjectId, bool)>| x.filter(|x| x.1).map(|x| x.0);
-        let (na, oa) = (entries(repo, sub(nt))?, entries(repo, sub(ot))?);
-        let apps: std::collections::BTreeSet<&String> = na.keys().chain(oa.keys()).collect();
-        for app in apps {
-            let (x, y) = (na.get(app).filter(|e| e.1), oa.get(app).filter(|e| e.1));
-            let kind = match (x, y) {
-                (Some(a), Some(b)) if a.0 == b.0 => continue,
-                (Some(_), Some(_)) => ChangeKind::Changed,
-                (Some(_), None) => ChangeKind::Added,
-                (None, Some(_)) => ChangeKind::Removed,
-                (None, None) => continue,
-            };
-            out.push((format!("catalog/{team}/{app}"), kind, x.map(|e| e.0)));
-        }
-    }
-    Ok(out)
+    let old = match old {
+        Some(o) => Some(root_tree(repo, o)?),
+        None => None,
+    };
+    let app_level = |p: &str| p.split('/').count() == 3;
+    Ok(tree::diff(
+        repo,
+        old,
+        Some(root_tree(repo, new)?),
+        &["catalog"],
+        &app_level,
+    )?
+    .into_iter()
+    .filter(|c| c.is_tree && !c.path.starts_with("catalog/collections/"))
+    .map(|c| {
+        let kind = match c.change {
+            tree::Change::Added => ChangeKind::Added,
+            tree::Change::Modified => ChangeKind::Changed,
+            tree::Change::Removed => ChangeKind::Removed,
+        };
+        (c.path, kind, c.new)
+    })
+    .collect())
 }
 
 /// The manifest's version in an app folder's tree, read without a full parse.
@@ -136,13 +105,14 @@ fn version_in(repo: &gix::Repository, dir_tree: gix::ObjectId) -> Option<String>
     toml::from_str::<Head>(text).ok().map(|h| h.version)
 }
 
-impl Repo {
-    /// The app changes of the newest `limit` first-parent commits from `rev`, newest first.
-    /// Commits that changed no app are left out. What a commit changed never changes, so it is
-    /// remembered in `.git/bazaar/` by commit id.
-    pub fn app_changes(&self, rev: &str, limit: usize) -> Result<Vec<Change>, GitError> {
-        let tip = self.resolve(rev)?;
-        let local = self.local();
+/// The app changes of the newest `limit` first-parent commits from `rev`, newest first.
+/// Commits that changed no app are left out. What a commit changed never changes, so it is
+/// remembered in `.git/bazaar/` by commit id.
+pub fn app_changes(repo: &Repo, rev: &str, limit: usize) -> Result<Vec<Change>, GitError> {
+    let this = repo;
+    {
+        let tip = this.resolve(rev)?;
+        let local = this.local();
         let mut chain = Vec::new();
         let mut next =
             Some(gix::ObjectId::from_hex(tip.as_bytes()).map_err(|e| read_err("tip", e))?);
@@ -155,20 +125,15 @@ impl Repo {
             chain.push((id, next));
         }
         let mut cache: crate::cache::DiskCache<Option<Change>> =
-            crate::cache::DiskCache::open(&self.git_dir().join("bazaar"), "app-changes");
+            crate::cache::DiskCache::open(&this.git_dir().join("bazaar"), "app-changes");
         let changes = chain
             .par_iter()
             .map(|(id, parent)| {
                 if let Some(known) = cache.get(&id.to_string()) {
                     return Ok((*id, known.clone(), false));
                 }
-                self.with(|repo| -> Result<Option<Change>, GitError> {
-                    let new = catalog_tree(repo, *id)?;
-                    let old = match parent {
-                        Some(p) => catalog_tree(repo, *p)?,
-                        None => None,
-                    };
-                    let dirs = changed_dirs(repo, new, old)?;
+                this.with(|repo| -> Result<Option<Change>, GitError> {
+                    let dirs = changed_dirs(repo, *id, *parent)?;
                     if dirs.is_empty() {
                         return Ok(None);
                     }

@@ -1,6 +1,10 @@
-//! A catalog's files as they are in a folder or at a Git revision: one listing of paths with
-//! their kind, size and (for Git) object id, and on-demand reads. Everything above this layer is
-//! the same for both sources, so both give the same catalog.
+//! The source layer: a catalog's files as they are in a folder or at a Git revision (a commit,
+//! or a tree such as a submission's merge result), one listing of paths with their kind and
+//! (for Git) object id, on-demand reads, and tree diffs ([`tree`]). Everything above this layer
+//! is the same for both sources, so both give the same catalog. It knows nothing of the
+//! catalog's layout besides which top-level paths a catalog is made of.
+
+pub mod tree;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -68,6 +72,8 @@ pub struct Snapshot {
     pub origin: Origin,
     /// Every tracked path (`/`-separated, relative to the root), sorted.
     pub entries: BTreeMap<String, Entry>,
+    /// The root tree's id, for a Git snapshot.
+    pub tree: Option<String>,
     source: Source,
 }
 
@@ -168,6 +174,7 @@ impl Snapshot {
         Ok(Snapshot {
             origin: Origin::Dir(root.to_path_buf()),
             entries,
+            tree: None,
             source: Source::Dir(root.to_path_buf()),
         })
     }
@@ -203,20 +210,29 @@ impl Snapshot {
         rev: &str,
         paths: &[&str],
     ) -> Result<Snapshot, SnapshotError> {
-        let repo = repo.clone();
-        let (commit, listing) = repo.list_tree_in(local, rev, paths)?;
+        let listing = tree::list(repo, local, rev, paths)?;
         let entries = listing
+            .entries
             .into_iter()
             .filter(|(path, _)| !path.split('/').any(hidden))
             .collect();
         Ok(Snapshot {
             origin: Origin::Rev {
                 rev: rev.to_string(),
-                commit,
+                commit: listing.id,
             },
             entries,
-            source: Source::Git(Box::new(repo)),
+            tree: Some(listing.tree),
+            source: Source::Git(Box::new(repo.clone())),
         })
+    }
+
+    /// The repository a Git snapshot reads from.
+    pub fn repo(&self) -> Option<&git::Repo> {
+        match &self.source {
+            Source::Git(r) => Some(r),
+            Source::Dir(_) => None,
+        }
     }
 
     /// Reads a file's bytes, refusing anything larger than `max` before reading it whole.
