@@ -288,11 +288,17 @@ pub fn check_with(
                 ),
             ));
         }
-        if d.other.iter().any(|p| {
-            p.starts_with("policies/")
-                && (p.ends_with(".rego") || p.ends_with(".json") || p.ends_with(".toml"))
-        }) {
-            findings.extend(policy_impact(&head, ctx)?);
+        let policy_files: Vec<&str> = d
+            .other
+            .iter()
+            .map(String::as_str)
+            .filter(|p| {
+                p.starts_with("policies/")
+                    && (p.ends_with(".rego") || p.ends_with(".json") || p.ends_with(".toml"))
+            })
+            .collect();
+        if !policy_files.is_empty() {
+            findings.extend(policy_impact(&head, ctx, &policy_files)?);
         }
     }
 
@@ -482,7 +488,14 @@ fn verdict_notes(v: &Verdict, submission: bool) -> Vec<String> {
 /// What the head's (new) policies would do to the whole head catalog: informational, for the
 /// admins who review a policy change.
 /// It runs untrusted policies over every app, so it stops at the run's time budget and says so.
-fn policy_impact(head: &Snapshot, run: &Context) -> Result<Vec<Finding>, CheckError> {
+/// With a worker program in the context, the new policies run in a child process with a memory
+/// limit: a policy that exhausts memory, crashes or floods its output blocks the submission with
+/// a finding naming the changed policy files, and this process is unharmed.
+fn policy_impact(
+    head: &Snapshot,
+    run: &Context,
+    changed: &[&str],
+) -> Result<Vec<Finding>, CheckError> {
     let until = std::time::Instant::now() + run.limits.impact_budget;
     let catalog = Catalog::load(head)?;
     let mut set = PolicySet::load(head, false, run)?;
@@ -498,16 +511,66 @@ fn policy_impact(head: &Snapshot, run: &Context) -> Result<Vec<Finding>, CheckEr
     set.set_catalog(&catalog);
     let ctx = InputContext::new(catalog.config.as_ref(), run.today());
     let dirs: Vec<&str> = catalog.apps.iter().map(|a| a.dir.as_str()).collect();
-    let (results, partial) = policy::evaluate_apps_until(
-        &set,
-        &catalog,
-        head,
-        &dirs,
-        &BTreeMap::new(),
-        &ctx,
-        run.caches,
-        Some(until),
-    );
+    let (results, partial) = match &run.worker {
+        None => policy::evaluate_apps_until(
+            &set,
+            &catalog,
+            head,
+            &dirs,
+            &BTreeMap::new(),
+            &ctx,
+            run.caches,
+            Some(until),
+        ),
+        Some(program) => match policy::evaluate_apps_isolated(
+            &set,
+            &catalog,
+            head,
+            &dirs,
+            &ctx,
+            program,
+            &run.limits,
+            Some(until),
+        ) {
+            Ok(results) => (results, false),
+            Err(policy::worker::WorkerError::TimedOut(budget)) => {
+                return Ok(vec![Finding::new(
+                    Code::POLICY_IMPACT,
+                    format!(
+                        "partial: the new policies ran past the report's {budget} s budget over {} apps and were stopped; no impact is known",
+                        dirs.len()
+                    ),
+                )]);
+            }
+            Err(e) => {
+                return Ok(vec![
+                    Finding::new(
+                        Code::POLICY_LIMIT,
+                        format!("the submission's policies ({}) {e}", changed.join(", ")),
+                    )
+                    .help("bound what the rules build (ranges, strings, sets) and how many findings they emit; `bazaar policy test` runs them locally"),
+                ]);
+            }
+        },
+    };
+    // a rule that runs away (too many findings) would break every later check once merged
+    if let Some(f) = results
+        .iter()
+        .flat_map(|(_, v)| &v.findings)
+        .find(|f| f.code == Code::POLICY_LIMIT)
+    {
+        return Ok(vec![
+            Finding::new(
+                Code::POLICY_LIMIT,
+                format!(
+                    "the submission's policies ({}) exceed their limits on existing apps: {}",
+                    changed.join(", "),
+                    f.message
+                ),
+            )
+            .help("make each rule emit one finding per problem; `bazaar policy test` runs them locally"),
+        ]);
+    }
     let mut blocked = Vec::new();
     let mut warned = Vec::new();
     for (dir, v) in &results {

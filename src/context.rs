@@ -59,6 +59,10 @@ pub struct Limits {
     pub impact_budget: Duration,
     /// Most findings one policy evaluation may produce for one app.
     pub findings_per_app: usize,
+    /// Memory (data segment) an isolated policy worker may use, in bytes.
+    pub policy_memory: u64,
+    /// Largest answer an isolated policy worker may give, in bytes.
+    pub policy_output: usize,
 }
 
 impl Default for Limits {
@@ -67,6 +71,8 @@ impl Default for Limits {
             policy_eval: Duration::from_secs(2),
             impact_budget: Duration::from_secs(10),
             findings_per_app: 100,
+            policy_memory: 1024 * 1024 * 1024,
+            policy_output: 64 * 1024 * 1024,
         }
     }
 }
@@ -84,6 +90,9 @@ pub struct Context {
     pub limits: Limits,
     /// Use the on-disk caches in the repository's Git folder (`.git/bazaar/`).
     pub caches: bool,
+    /// The program that evaluates untrusted policies in a child process with a memory limit
+    /// (Bazaar's own binary, `bazaar __policy-worker`); `None` evaluates them in this process.
+    pub worker: Option<std::path::PathBuf>,
 }
 
 impl Context {

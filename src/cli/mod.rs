@@ -158,6 +158,13 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
     },
+    /// Evaluates untrusted policies for a parent Bazaar process (internal; reads a job on stdin).
+    #[command(name = "__policy-worker", hide = true)]
+    PolicyWorker {
+        /// The memory (data segment) the worker may use, in bytes.
+        #[arg(long)]
+        memory: u64,
+    },
     /// Create a new catalog repository with the default policies, templates and demo catalog.
     Init {
         /// Folder to create (must not exist or be empty).
@@ -173,6 +180,8 @@ enum Command {
 /// into the faster, non-strict policy VM.
 fn context() -> anyhow::Result<Context> {
     let mut ctx = Context::new();
+    // a submission's own policies run in a memory-limited child: this very binary
+    ctx.worker = std::env::current_exe().ok();
     if let Ok(v) = std::env::var("BAZAAR_TODAY") {
         ctx.today = Some(
             chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
@@ -608,6 +617,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::PolicyWorker { memory } => {
+            bazaar::policy::worker::serve(
+                std::io::stdin().lock(),
+                std::io::stdout().lock(),
+                memory,
+            )?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Init { dir, sample } => {
             let progress = |msg: &str| eprintln!("{msg}");

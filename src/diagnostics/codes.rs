@@ -170,6 +170,8 @@ codes! {
         "The submission changes policies/, the roster, allowed_signers or bazaar.toml. Whatever else it changes, an admin must approve it.\n\nFix: nothing to fix; ask a catalog admin to review.";
     POLICY_IMPACT = "BZ0394", Info, "impact of new policies",
         "The submission changes the policies. Its own apps are judged by the base branch's policies; this note shows what the new policies would do to the whole catalog, for the admins who review it.\n\nFix: nothing to fix; read the numbers before approving.";
+    POLICY_LIMIT = "BZ0395", Error, "policies exceed their resource limits",
+        "The submission changes the policies, and running the new policies over the catalog (the policy-impact report) exhausted the memory policies may use (1 GiB by default), crashed, or produced an answer too large to read. Merged, these policies would break every later check. Bazaar runs a submission's own policies in a separate, memory-limited process, so nothing else is affected.\n\nFix: bound what the rules build (a `numbers.range` over a huge span, a `sprintf` with a huge width, a set of every pair of apps) and how many findings a rule emits per app (at most 100); run `bazaar policy test` locally.";
     POLICY_WARN = "BZ0399", Warning, "policy warning",
         "A policy `warn` rule: the submission passes, but the problem must be fixed before the deadline shown, after which the app is flagged maintenance-required.\n\nFix: do what the message says before the deadline.";
     README_TOO_LONG = "BZ0214", Warning, "README very long",

@@ -6,6 +6,7 @@
 mod cache;
 mod input;
 mod tests;
+pub mod worker;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
@@ -388,6 +389,17 @@ impl PolicySet {
         cache::hash128(&parts)
     }
 
+    /// Adds data (a JSON object merged into `data`), as the worker receives the catalog facts.
+    pub fn set_data(&mut self, data: serde_json::Value) {
+        self.prepared = false;
+        if let Err(e) = self.engine.add_data(Value::from(data)) {
+            self.errors.push(Finding::new(
+                Code::POLICY_ERROR,
+                format!("cannot add data: {e}"),
+            ));
+        }
+    }
+
     /// Analyzes the policies once (regorus prepares an engine on its first evaluation), so that
     /// clones made for many evaluations start prepared.
     pub fn prepare(&mut self) {
@@ -512,15 +524,24 @@ impl PolicySet {
         for (rule, severity) in [("deny", Severity::Error), ("warn", Severity::Warning)] {
             match part(rule) {
                 Value::Null | Value::Undefined => {}
-                v => match findings_of(
-                    rule,
-                    &v,
-                    severity,
-                    manifest,
-                    app_id,
-                    (deadline, grace),
-                    self.limits.findings_per_app,
-                ) {
+                v if count(&v) > self.limits.findings_per_app => {
+                    // a runaway rule: its findings are not kept (millions of them took
+                    // gigabytes), the app is blocked and the rule named
+                    verdict.findings.push(
+                        Finding::new(
+                            Code::POLICY_LIMIT,
+                            format!(
+                                "policy rule `{rule}` produced {} findings for {app_id}; at most {} are allowed per app",
+                                count(&v),
+                                self.limits.findings_per_app
+                            ),
+                        )
+                        .help("make the rule emit one finding per problem; `bazaar policy test` runs the policies locally")
+                        .for_app(app_id),
+                    );
+                    verdict.risk = Risk::High;
+                }
+                v => match findings_of(rule, &v, severity, manifest, app_id, (deadline, grace)) {
                     Ok(fs) => verdict.findings.extend(fs),
                     Err(msg) => fail(&mut verdict, msg),
                 },
@@ -591,6 +612,15 @@ impl PolicySet {
     }
 }
 
+/// How many elements a set or array holds (0 for anything else).
+fn count(v: &Value) -> usize {
+    match (v.as_set(), v.as_array()) {
+        (Ok(s), _) => s.len(),
+        (_, Ok(a)) => a.len(),
+        _ => 0,
+    }
+}
+
 fn short(v: &Value) -> String {
     let s = v.to_json_str().unwrap_or_else(|_| format!("{v:?}"));
     let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -610,18 +640,7 @@ fn findings_of(
     manifest: Option<(&SourceFile, &crate::manifest::Spans)>,
     app_id: &str,
     (deadline, grace): (chrono::NaiveDate, chrono::Duration),
-    max: usize,
 ) -> Result<Vec<Finding>, String> {
-    let count = match (v.as_set(), v.as_array()) {
-        (Ok(s), _) => s.len(),
-        (_, Ok(a)) => a.len(),
-        _ => 0,
-    };
-    if count > max {
-        return Err(format!(
-            "policy rule `{rule}` produced {count} findings for {app_id}; at most {max} are allowed per app (a runaway rule)"
-        ));
-    }
     let items: Vec<Value> = match (v.as_set(), v.as_array()) {
         (Ok(s), _) => s.iter().cloned().collect(),
         (_, Ok(a)) => a.to_vec(),
@@ -671,6 +690,15 @@ fn findings_of(
                 ));
             }
         };
+        // a message is one line of text for a person, not a payload
+        let msg = if msg.chars().count() > 1000 {
+            format!(
+                "{}… (cut at 1000 characters)",
+                msg.chars().take(1000).collect::<String>()
+            )
+        } else {
+            msg
+        };
         let mut f = Finding::new(code, msg).severity(severity).for_app(app_id);
         if severity == Severity::Warning {
             let date = |d: &str| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok();
@@ -715,6 +743,65 @@ pub fn sbom_input(snap: &Snapshot, entry: &crate::catalog::AppEntry) -> serde_js
         }
         Err(e) => serde_json::json!({ "path": path, "parsed": false, "error": e.to_string() }),
     }
+}
+
+/// Evaluates the given apps with the policies in a worker process with a memory limit (see
+/// [`worker`]): for policies nobody has reviewed yet, such as a submission's own. Nothing is
+/// cached; any failure of the worker is the error, and this process is unharmed.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_apps_isolated(
+    set: &PolicySet,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    dirs: &[&str],
+    ctx: &InputContext,
+    program: &std::path::Path,
+    limits: &Limits,
+    until: Option<Instant>,
+) -> Result<Vec<(String, AppVerdict)>, worker::WorkerError> {
+    use rayon::prelude::*;
+    let entries: Vec<&crate::catalog::AppEntry> =
+        dirs.iter().filter_map(|d| catalog.app_in(d)).collect();
+    let inputs: Vec<serde_json::Value> = entries
+        .par_iter()
+        .map(|entry| {
+            let team = catalog.teams.get(crate::catalog::team_of(&entry.dir));
+            app_input(entry, team, None, sbom_input(snap, entry), ctx)
+        })
+        .collect();
+    let job = worker::Job {
+        files: set
+            .sources
+            .iter()
+            .map(|(p, s)| (p.clone(), s.text.to_string()))
+            .collect(),
+        catalog: set.reads_catalog().then(|| catalog_data(catalog)),
+        engine: set.engine_kind.as_str().into(),
+        eval_ms: limits.policy_eval.as_millis() as u64,
+        inputs,
+    };
+    let answers = worker::run(program, &job, limits, until)?;
+    let deadline_days = ctx.config["governance"]["warn_deadline_days"]
+        .as_i64()
+        .unwrap_or(30);
+    let grace = chrono::Duration::days(deadline_days);
+    Ok(entries
+        .into_iter()
+        .zip(answers)
+        .map(|(entry, answer)| {
+            let raw = answer.and_then(|j| Value::from_json_str(&j).map_err(|e| e.to_string()));
+            let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
+            let manifest = catalog.sources.get(&entry.manifest_path());
+            let verdict = set.interpret(
+                raw,
+                manifest.map(|m| (m, &entry.app.spans)),
+                &entry.app.id,
+                anchor + chrono::Duration::days(deadline_days),
+                grace,
+            );
+            (entry.dir.clone(), verdict)
+        })
+        .collect())
 }
 
 /// A fresh decision to remember: cache key and the decisions as JSON.

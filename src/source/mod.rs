@@ -80,6 +80,8 @@ pub struct Snapshot {
 enum Source {
     Dir(PathBuf),
     Git(Box<git::Repo>),
+    /// Files handed over whole (an isolated policy worker gets the policies this way).
+    Memory(std::sync::Arc<BTreeMap<String, Vec<u8>>>),
 }
 
 impl std::fmt::Debug for Snapshot {
@@ -227,11 +229,32 @@ impl Snapshot {
         })
     }
 
+    /// A snapshot of files held in memory (path → bytes).
+    pub fn from_files(files: BTreeMap<String, Vec<u8>>) -> Snapshot {
+        Snapshot {
+            origin: Origin::Dir(PathBuf::new()),
+            entries: files
+                .keys()
+                .map(|p| {
+                    (
+                        p.clone(),
+                        Entry {
+                            kind: Kind::File,
+                            oid: None,
+                        },
+                    )
+                })
+                .collect(),
+            tree: None,
+            source: Source::Memory(std::sync::Arc::new(files)),
+        }
+    }
+
     /// The repository a Git snapshot reads from.
     pub fn repo(&self) -> Option<&git::Repo> {
         match &self.source {
             Source::Git(r) => Some(r),
-            Source::Dir(_) => None,
+            Source::Dir(_) | Source::Memory(_) => None,
         }
     }
 
@@ -267,6 +290,17 @@ impl Snapshot {
                 }
                 Ok(Ok(buf))
             }
+            Source::Memory(files) => match files.get(path) {
+                Some(b) if b.len() > max => Ok(Err(b.len() as u64)),
+                Some(b) => Ok(Ok(b.clone())),
+                None => Err(SnapshotError::Io {
+                    path: path.into(),
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "not in the snapshot",
+                    ),
+                }),
+            },
             Source::Git(repo) => {
                 let oid = self
                     .entries
@@ -296,7 +330,9 @@ impl Snapshot {
             return paths.iter().map(|p| self.read(p, max)).collect();
         }
         match &self.source {
-            Source::Dir(_) => paths.par_iter().map(|p| self.read(p, max)).collect(),
+            Source::Dir(_) | Source::Memory(_) => {
+                paths.par_iter().map(|p| self.read(p, max)).collect()
+            }
             Source::Git(repo) => paths
                 .par_iter()
                 .map_init(
@@ -339,6 +375,7 @@ impl Snapshot {
                 Some(oid) => Ok(Some(repo.blob_size(oid)?)),
                 None => Ok(None),
             },
+            Source::Memory(files) => Ok(files.get(path).map(|b| b.len() as u64)),
         }
     }
 
@@ -346,7 +383,7 @@ impl Snapshot {
     pub fn git_dir(&self) -> Option<&Path> {
         match &self.source {
             Source::Git(repo) => Some(repo.git_dir()),
-            Source::Dir(_) => None,
+            Source::Dir(_) | Source::Memory(_) => None,
         }
     }
 
@@ -359,6 +396,7 @@ impl Snapshot {
                 let git = root.join(".git");
                 git.is_dir().then(|| git.join("bazaar"))
             }
+            Source::Memory(_) => None,
         }
     }
 

@@ -9,6 +9,7 @@ mod governance;
 mod judged;
 mod merge;
 mod policy;
+mod policy_limits;
 mod proptest_governed;
 mod proptest_parser;
 mod serve;

@@ -1,0 +1,92 @@
+//! A submission's own policies are untrusted code: run over the whole catalog for the impact
+//! report, they are bounded in memory, output and findings. A policy past a limit is a blocking
+//! finding naming its file, and the process that ran `check` is unharmed.
+
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// A demo catalog on main and a branch `p` that adds `policies/bomb.rego` with `rule`.
+fn submission_with_policy(rule: &str) -> tempfile::TempDir {
+    let dir = demo_copy();
+    git_init_commit(dir.path());
+    git(dir.path(), &["checkout", "-q", "-b", "p"]);
+    std::fs::write(
+        dir.path().join("policies/bomb.rego"),
+        format!("package bazaar\n\n{rule}\n"),
+    )
+    .unwrap();
+    commit_all(dir.path(), "a policy");
+    git(dir.path(), &["checkout", "-q", "main"]);
+    dir
+}
+
+fn check_submission(dir: &std::path::Path) -> (i32, serde_json::Value, Duration) {
+    let started = Instant::now();
+    let (code, v) = check_json(dir, &["--base", "main", "--rev", "p"]);
+    (code, v, started.elapsed())
+}
+
+fn limit_finding(v: &serde_json::Value) -> String {
+    let msg = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "BZ0395")
+        .unwrap_or_else(|| panic!("no BZ0395 finding: {v:#}"))["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // the worker must have been stopped by a limit, not by a bug of its own
+    assert!(!msg.contains("internal error"), "{msg}");
+    msg
+}
+
+#[test]
+fn a_policy_that_allocates_without_bound_is_a_blocking_finding_and_check_survives() {
+    let dir = submission_with_policy(
+        "warn contains msg if {\n\tcount(numbers.range(1, 400000000)) > 0\n\tmsg := \"never\"\n}",
+    );
+    let (code, v, took) = check_submission(dir.path());
+    assert_eq!(code, 1, "{v:#}");
+    let msg = limit_finding(&v);
+    assert!(msg.contains("policies/bomb.rego"), "{msg}");
+    assert!(msg.contains("MiB"), "{msg}");
+    assert!(took < Duration::from_secs(60), "took {took:?}");
+}
+
+#[test]
+fn a_policy_that_builds_a_huge_string_is_a_blocking_finding() {
+    let dir = submission_with_policy(
+        "warn contains msg if {\n\tmsg := sprintf(\"%0500000000d\", [1])\n}",
+    );
+    let (code, v, _) = check_submission(dir.path());
+    assert_eq!(code, 1, "{v:#}");
+    assert!(limit_finding(&v).contains("policies/bomb.rego"), "{v:#}");
+    // whatever happened in the worker, the report stayed small
+    assert!(
+        v.to_string().len() < 200_000,
+        "{} bytes",
+        v.to_string().len()
+    );
+}
+
+#[test]
+fn a_rule_that_floods_findings_is_capped_and_blocks() {
+    let rule = "warn contains msg if {\n\tsome i in numbers.range(1, 1000)\n\tmsg := sprintf(\"warning %d\", [i])\n}";
+    let dir = submission_with_policy(rule);
+    let (code, v, _) = check_submission(dir.path());
+    assert_eq!(code, 1, "{v:#}");
+    assert!(limit_finding(&v).contains("at most 100"), "{v:#}");
+    // the same rule on main (the policies that judge) blocks each app it floods, with no flood
+    std::fs::write(
+        dir.path().join("policies/bomb.rego"),
+        format!("package bazaar\n\n{rule}\n"),
+    )
+    .unwrap();
+    let (code, v) = check_json(dir.path(), &[]);
+    assert_eq!(code, 1);
+    let findings = v["findings"].as_array().unwrap();
+    assert!(findings.len() < 200, "{} findings", findings.len());
+    assert!(findings.iter().any(|f| f["code"] == "BZ0395"), "{v:#}");
+}
