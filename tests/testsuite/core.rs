@@ -64,28 +64,62 @@ fn four_cold_checks_in_parallel_agree_with_a_fifth() {
     assert!(segments > 0, "the checks cached nothing");
 }
 
+/// Lines in the policy decision cache (all its segments).
+fn cached_decisions(root: &Path) -> usize {
+    let Ok(folders) = std::fs::read_dir(root.join(".git/bazaar")) else {
+        return 0;
+    };
+    folders
+        .map(|f| f.unwrap().path())
+        .filter(|f| {
+            f.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("verdicts-")
+        })
+        .flat_map(|f| std::fs::read_dir(f).unwrap())
+        .map(|seg| {
+            std::fs::read_to_string(seg.unwrap().path())
+                .unwrap()
+                .lines()
+                .count()
+        })
+        .sum()
+}
+
 #[test]
-fn a_decision_made_by_the_vm_is_never_reused_by_a_strict_run() {
+fn both_engines_are_strict_and_never_share_decisions() {
     let dir = demo_copy();
-    // a deny rule whose builtin errors: the strict interpreter must block, the VM (OPA's
-    // default semantics) takes the error as "no finding"
+    // a deny rule whose builtin errors must block on either engine (before the patch in
+    // vendor/regorus, the VM took the error as "no finding" and let every app through)
     std::fs::write(
         dir.path().join("policies/strict.rego"),
         "package bazaar\n\ndeny contains msg if {\n\tinput.app.tier == \"discover\"\n\tn := to_number(\"not a number\")\n\tmsg := sprintf(\"never %v\", [n])\n}\n",
     )
     .unwrap();
     git_init_commit(dir.path());
-    let (vm_code, vm) = check_rev_json(dir.path(), &[("BAZAAR_POLICY_ENGINE", "vm")]);
-    assert_eq!(vm_code, 0, "the VM lets the erroring rule pass: {vm:#}");
-    let (code, strict) = check_rev_json(dir.path(), &[]);
+    for engine in ["vm", "interpreter"] {
+        let (code, v) = check_rev_json(dir.path(), &[("BAZAAR_POLICY_ENGINE", engine)]);
+        assert_eq!(code, 1, "{engine} let an erroring deny rule pass: {v:#}");
+        assert!(
+            errors(&v).contains(&"BZ0390".to_string()),
+            "{engine}: {v:#}"
+        );
+    }
+    // decisions are cached per engine: a run on the other engine decides afresh
+    std::fs::remove_file(dir.path().join("policies/strict.rego")).unwrap();
+    commit_all(dir.path(), "drop the rule");
+    let before = cached_decisions(dir.path());
+    let (_, vm) = check_rev_json(dir.path(), &[("BAZAAR_POLICY_ENGINE", "vm")]);
+    let after_vm = cached_decisions(dir.path());
+    assert_eq!(after_vm - before, 22, "one decision per demo app");
+    let (_, interp) = check_rev_json(dir.path(), &[("BAZAAR_POLICY_ENGINE", "interpreter")]);
     assert_eq!(
-        code, 1,
-        "the strict run reused the VM's decision: {strict:#}"
+        cached_decisions(dir.path()) - after_vm,
+        22,
+        "the VM's decisions were reused"
     );
-    assert!(
-        errors(&strict).contains(&"BZ0390".to_string()),
-        "{strict:#}"
-    );
+    assert_eq!(vm, interp);
 }
 
 /// The demo catalog in a bare repository whose `main` has a submission branch raising an app's
