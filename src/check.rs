@@ -33,12 +33,10 @@ pub struct CheckOptions {
 #[derive(Debug, thiserror::Error)]
 pub enum CheckError {
     /// The root folder does not exist.
-    #[error("{0} does not exist; pass --root with the catalog repository's folder")]
+    #[error("{0} does not exist")]
     NoRoot(PathBuf),
     /// Not a catalog.
-    #[error(
-        "{0} is not a Bazaar catalog (no bazaar.toml); run Bazaar at the catalog repository's root, pass --root DIR, or create one with `bazaar init DIR`"
-    )]
+    #[error("{0} is not a Bazaar catalog (no bazaar.toml)")]
     NotACatalog(String),
     /// Reading failed.
     #[error(transparent)]

@@ -268,9 +268,40 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(h) = hint(&e) {
+                eprintln!("hint: {h}");
+            }
             ExitCode::from(2)
         }
     }
+}
+
+/// What to do next, for the library's errors that a command-line flag or command fixes (the
+/// library says what went wrong; only the CLI knows its flags).
+fn hint(e: &anyhow::Error) -> Option<&'static str> {
+    use bazaar::check::CheckError;
+    use bazaar::git::GitError;
+    for cause in e.chain() {
+        if let Some(c) = cause.downcast_ref::<CheckError>() {
+            match c {
+                CheckError::NoRoot(_) => {
+                    return Some("pass --root with the catalog repository's folder");
+                }
+                CheckError::NotACatalog(_) => {
+                    return Some(
+                        "run Bazaar at the catalog repository's root, pass --root DIR, or create one with `bazaar init DIR`",
+                    );
+                }
+                _ => {}
+            }
+        }
+        if let Some(GitError::NotARepo { .. }) = cause.downcast_ref::<GitError>() {
+            return Some(
+                "run `git init` there and commit, or pass --root with the catalog repository",
+            );
+        }
+    }
+    None
 }
 
 fn out(text: &str) -> anyhow::Result<()> {

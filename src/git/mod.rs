@@ -11,9 +11,7 @@ use std::path::Path;
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     /// Not a repository.
-    #[error(
-        "{path} is not inside a Git repository ({detail}); run `git init` or pass --root to the catalog repository"
-    )]
+    #[error("{path} is not inside a Git repository ({detail})")]
     NotARepo {
         /// The folder.
         path: String,

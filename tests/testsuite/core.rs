@@ -258,3 +258,33 @@ async fn check_merge_and_build_run_in_process_concurrently_inside_tokio_on_a_bar
     .unwrap();
     assert_eq!(c.report.apps_checked, c.catalog.app_dirs.len());
 }
+
+#[test]
+fn library_errors_say_what_went_wrong_and_the_cli_adds_what_to_type() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("nowhere");
+    let err = check(
+        &Context::new(),
+        &CheckOptions {
+            root: missing.clone(),
+            rev: None,
+            base: None,
+        },
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("does not exist") && !err.contains("--root"),
+        "{err}"
+    );
+    let out = bazaar(&["check", "--root", missing.to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(
+        out.stderr.contains("does not exist") && out.stderr.contains("hint: pass --root"),
+        "{}",
+        out.stderr
+    );
+    let out = bazaar(&["check", "--root", tmp.path().to_str().unwrap()]);
+    assert_eq!(out.code, 2);
+    assert!(out.stderr.contains("bazaar init DIR"), "{}", out.stderr);
+}
