@@ -1,0 +1,229 @@
+//! Evaluating policies over apps: in parallel with one engine per thread and the on-disk
+//! decision cache, within a time budget, or isolated in a memory-limited worker process.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use regorus::Value;
+
+use super::{AppVerdict, InputContext, PolicySet, app_input, cache, catalog_data, worker};
+use crate::catalog::{Catalog, Snapshot};
+use crate::context::Limits;
+use crate::diagnostics::Code;
+
+/// The SBOM document of an app kept in its folder, as policies see it (`input.sbom`).
+pub fn sbom_input(snap: &Snapshot, entry: &crate::catalog::AppEntry) -> serde_json::Value {
+    let Some(rel) = entry.app.security.as_ref().and_then(|s| s.sbom_path()) else {
+        return serde_json::Value::Null;
+    };
+    let path = format!("{}/{rel}", entry.dir);
+    if !snap.is_file(&path) {
+        return serde_json::Value::Null;
+    }
+    match snap.read(&path, crate::catalog::MAX_SBOM_BYTES) {
+        Ok(Ok(bytes)) => match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(doc) => serde_json::json!({ "path": path, "parsed": true, "document": doc }),
+            Err(e) => serde_json::json!({ "path": path, "parsed": false, "error": e.to_string() }),
+        },
+        Ok(Err(size)) => {
+            serde_json::json!({ "path": path, "parsed": false, "error": format!("{size} bytes is over the {} byte limit", crate::catalog::MAX_SBOM_BYTES) })
+        }
+        Err(e) => serde_json::json!({ "path": path, "parsed": false, "error": e.to_string() }),
+    }
+}
+
+/// Evaluates the given apps with the policies in a worker process with a memory limit (see
+/// [`worker`]): for policies nobody has reviewed yet, such as a submission's own. Nothing is
+/// cached; any failure of the worker is the error, and this process is unharmed.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_apps_isolated(
+    set: &PolicySet,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    dirs: &[&str],
+    ctx: &InputContext,
+    program: &std::path::Path,
+    limits: &Limits,
+    until: Option<Instant>,
+) -> Result<Vec<(String, AppVerdict)>, worker::WorkerError> {
+    use rayon::prelude::*;
+    let entries: Vec<&crate::catalog::AppEntry> =
+        dirs.iter().filter_map(|d| catalog.app_in(d)).collect();
+    let inputs: Vec<serde_json::Value> = entries
+        .par_iter()
+        .map(|entry| {
+            let team = catalog.teams.get(crate::catalog::team_of(&entry.dir));
+            app_input(entry, team, None, sbom_input(snap, entry), ctx)
+        })
+        .collect();
+    let job = worker::Job {
+        files: set
+            .sources
+            .iter()
+            .map(|(p, s)| (p.clone(), s.text.to_string()))
+            .collect(),
+        catalog: set.reads_catalog().then(|| catalog_data(catalog)),
+        engine: set.engine_kind.as_str().into(),
+        eval_ms: limits.policy_eval.as_millis() as u64,
+        inputs,
+    };
+    let answers = worker::run(program, &job, limits, until)?;
+    let deadline_days = ctx.config["governance"]["warn_deadline_days"]
+        .as_i64()
+        .unwrap_or(30);
+    let grace = chrono::Duration::days(deadline_days);
+    Ok(entries
+        .into_iter()
+        .zip(answers)
+        .map(|(entry, answer)| {
+            let raw = answer.and_then(|j| Value::from_json_str(&j).map_err(|e| e.to_string()));
+            let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
+            let manifest = catalog.sources.get(&entry.manifest_path());
+            let verdict = set.interpret(
+                raw,
+                manifest.map(|m| (m, &entry.app.spans)),
+                &entry.app.id,
+                anchor + chrono::Duration::days(deadline_days),
+                grace,
+            );
+            (entry.dir.clone(), verdict)
+        })
+        .collect())
+}
+
+/// A fresh decision to remember: cache key and the decisions as JSON.
+type CacheEntry = (String, String);
+
+/// Evaluates the policies for the given apps in parallel (one engine per thread). `base_apps`
+/// gives each app's version on the base revision, by folder. Decisions are cached by the hash of
+/// the policies and of each input document, so an unchanged app is not evaluated twice.
+pub fn evaluate_apps(
+    set: &PolicySet,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    dirs: &[&str],
+    base_apps: &BTreeMap<String, crate::manifest::App>,
+    ctx: &InputContext,
+    use_cache: bool,
+) -> Vec<(String, AppVerdict)> {
+    evaluate_apps_until(set, catalog, snap, dirs, base_apps, ctx, use_cache, None).0
+}
+
+/// [`evaluate_apps`] that stops starting new evaluations at `until`; the flag is true when it
+/// stopped before every app was evaluated (the results are then partial).
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_apps_until(
+    set: &PolicySet,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    dirs: &[&str],
+    base_apps: &BTreeMap<String, crate::manifest::App>,
+    ctx: &InputContext,
+    use_cache: bool,
+    until: Option<Instant>,
+) -> (Vec<(String, AppVerdict)>, bool) {
+    let stopped = std::sync::atomic::AtomicBool::new(false);
+    use rayon::prelude::*;
+    let deadline_days = ctx.config["governance"]["warn_deadline_days"]
+        .as_i64()
+        .unwrap_or(30);
+    let grace = chrono::Duration::days(deadline_days);
+    // rayon calls map_init once per job, not per thread: clone an engine that is already prepared
+    let prepared;
+    let set = if set.prepared {
+        set
+    } else {
+        let mut s = set.clone();
+        s.prepare();
+        prepared = s;
+        &prepared
+    };
+    let fingerprint = if use_cache {
+        set.fingerprint(catalog)
+    } else {
+        0
+    };
+    let mut cache = snap
+        .cache_dir()
+        .filter(|_| use_cache)
+        .map(|d| cache::VerdictCache::open(&d, "verdicts"))
+        .unwrap_or_default();
+    // After one app's evaluation fails (error, time limit), the policy is broken for all: stop
+    // instead of paying the time limit once per app.
+    let broken = std::sync::atomic::AtomicBool::new(false);
+    let results: Vec<(String, AppVerdict, Option<CacheEntry>)> = dirs
+        .par_iter()
+        .filter_map(|d| catalog.app_in(d))
+        .map_init(
+            || {
+                let set = set.clone();
+                let vm = set.vm();
+                (set, vm)
+            },
+            |(set, vm), entry| {
+                if broken.load(std::sync::atomic::Ordering::Relaxed) {
+                    return None;
+                }
+                if until.is_some_and(|t| Instant::now() >= t) {
+                    stopped.store(true, std::sync::atomic::Ordering::Relaxed);
+                    return None;
+                }
+                let team = catalog.teams.get(crate::catalog::team_of(&entry.dir));
+                let input = app_input(
+                    entry,
+                    team,
+                    base_apps.get(&entry.dir),
+                    sbom_input(snap, entry),
+                    ctx,
+                );
+                let key = if use_cache {
+                    cache::key(fingerprint, &input)
+                } else {
+                    String::new()
+                };
+                let (raw, fresh) = match cache.get(&key).and_then(|j| Value::from_json_str(j).ok())
+                {
+                    Some(v) => (Ok(v), None),
+                    None => {
+                        let raw = set.eval_fast(vm.as_mut(), input);
+                        let fresh = raw
+                            .as_ref()
+                            .ok()
+                            .and_then(|v| v.to_json_str().ok())
+                            .map(|j| (key, j));
+                        (raw, fresh)
+                    }
+                };
+                let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
+                let deadline = anchor + chrono::Duration::days(deadline_days);
+                let manifest = catalog.sources.get(&entry.manifest_path());
+                let verdict = set.interpret(
+                    raw,
+                    manifest.map(|m| (m, &entry.app.spans)),
+                    &entry.app.id,
+                    deadline,
+                    grace,
+                );
+                if verdict
+                    .findings
+                    .iter()
+                    .any(|f| f.code == Code::POLICY_ERROR)
+                {
+                    broken.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                Some((entry.dir.clone(), verdict, fresh))
+            },
+        )
+        .flatten()
+        .collect();
+    let mut out = Vec::with_capacity(results.len());
+    for (dir, verdict, fresh) in results {
+        if let Some((k, v)) = fresh {
+            cache.insert(k, v);
+        }
+        out.push((dir, verdict));
+    }
+    // a cache that cannot be written only costs time next run
+    let _ = cache.save();
+    (out, stopped.into_inner())
+}
