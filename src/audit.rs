@@ -277,17 +277,21 @@ fn audit_commit(
         (Some(p), Some(t)) => ctx.position.get(p).is_some_and(|pos| *pos <= t),
         _ => false,
     };
-    let Some(signers_blob) = parent.as_ref().and_then(|p| p.signers) else {
+    // nothing to verify against: genesis before trust, a failure after it
+    let untrusted = |mut out: CommitAudit, what: &str| {
         if after_trust {
             out.status = Status::Failed;
             out.reasons.push(format!(
-                "changes {} but its parent has no policies/allowed_signers, which an earlier commit established; restore the file",
+                "changes {} but its parent's policies/allowed_signers {what}, after an earlier commit listed keys; restore them",
                 out.changed.join(", ")
             ));
         } else {
             out.status = Status::Genesis;
         }
-        return Ok(out);
+        Ok(out)
+    };
+    let Some(signers_blob) = parent.as_ref().and_then(|p| p.signers) else {
+        return untrusted(out, "is missing");
     };
     let signers = ctx
         .signers
@@ -302,18 +306,7 @@ fn audit_commit(
         .clone();
     let signers = match signers {
         // a file that lists no key yet (the template `bazaar init` writes) is no trust root
-        Ok(s) if s.signers.is_empty() => {
-            if after_trust {
-                out.status = Status::Failed;
-                out.reasons.push(format!(
-                    "changes {} but its parent's policies/allowed_signers lists no key, after an earlier commit listed some; restore the keys",
-                    out.changed.join(", ")
-                ));
-            } else {
-                out.status = Status::Genesis;
-            }
-            return Ok(out);
-        }
+        Ok(s) if s.signers.is_empty() => return untrusted(out, "lists no key"),
         Ok(s) => s,
         Err(e) => {
             out.status = Status::Failed;

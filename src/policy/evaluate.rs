@@ -68,9 +68,7 @@ pub fn evaluate_apps_isolated(
         inputs,
     };
     let answers = worker::run(program, &job, limits, until)?;
-    let deadline_days = ctx.config["governance"]["warn_deadline_days"]
-        .as_i64()
-        .unwrap_or(30);
+    let deadline_days = deadline_days(ctx);
     let grace = chrono::Duration::days(deadline_days);
     Ok(entries
         .into_iter()
@@ -89,6 +87,13 @@ pub fn evaluate_apps_isolated(
             (entry.dir.clone(), verdict)
         })
         .collect())
+}
+
+/// Days a warning gives to fix it (`[governance] warn_deadline_days`, 30 by default).
+fn deadline_days(ctx: &InputContext) -> i64 {
+    ctx.config["governance"]["warn_deadline_days"]
+        .as_i64()
+        .unwrap_or(30)
 }
 
 /// A fresh decision to remember: cache key and the decisions as JSON.
@@ -124,9 +129,7 @@ pub fn evaluate_apps_until(
 ) -> (Vec<(String, AppVerdict)>, bool) {
     let stopped = std::sync::atomic::AtomicBool::new(false);
     use rayon::prelude::*;
-    let deadline_days = ctx.config["governance"]["warn_deadline_days"]
-        .as_i64()
-        .unwrap_or(30);
+    let deadline_days = deadline_days(ctx);
     let grace = chrono::Duration::days(deadline_days);
     // rayon calls map_init once per job, not per thread: clone an engine that is already prepared
     let prepared;

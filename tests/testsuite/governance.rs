@@ -8,46 +8,15 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-struct Repo {
-    tmp: tempfile::TempDir,
-    dir: PathBuf,
-    key: PathBuf,
-}
+type Repo = SignedCatalog;
 
 /// The demo catalog (templates included) on main, Bazaar's key trusted from the first commit.
 fn repo() -> Repo {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("catalog");
-    std::fs::create_dir(&dir).unwrap();
-    for top in ["bazaar.toml", "catalog", "policies", "site-templates"] {
-        copy(&repo_root().join(top), &dir.join(top));
-    }
-    let (key, public) = keygen(tmp.path(), "bazaar_key");
-    std::fs::write(
-        dir.join("policies/allowed_signers"),
-        format!("bazaar@acme.example namespaces=\"git\" {public}\n"),
-    )
-    .unwrap();
-    git_init_commit(&dir);
-    Repo { tmp, dir, key }
+    signed_catalog(&["bazaar.toml", "catalog", "policies", "site-templates"])
 }
 
 fn merge_with(r: &Repo, head: &str, key: &Path, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "merge",
-        "--root",
-        r.dir.to_str().unwrap(),
-        "--base",
-        "main",
-        "--head",
-        head,
-        "--key",
-        key.to_str().unwrap(),
-        "--author",
-        "jane-doe",
-    ];
-    args.extend_from_slice(extra);
-    bazaar(&args)
+    r.merge_with_key(head, key, extra)
 }
 
 fn audit(r: &Repo) -> Run {

@@ -2,7 +2,7 @@
 //! changes are merge base → head, the signed record names the base tip it was judged on, and
 //! nothing a caller passes can write into that record.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::support::*;
 
@@ -10,32 +10,10 @@ const PSM: &str = "catalog/security/password-strength-meter/app.toml";
 const TERRITORY: &str = "catalog/sales/territory-planner";
 const TERRITORY_ID: &str = "com.acme.sales.territory-planner";
 
-struct Repo {
-    _tmp: tempfile::TempDir,
-    dir: PathBuf,
-    key: PathBuf,
-}
+type Repo = SignedCatalog;
 
-/// The demo catalog on main, trusted key in `allowed_signers`, main checked out.
 fn repo() -> Repo {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("catalog");
-    std::fs::create_dir(&dir).unwrap();
-    for top in ["bazaar.toml", "catalog", "policies"] {
-        copy(&repo_root().join(top), &dir.join(top));
-    }
-    let (key, public) = keygen(tmp.path(), "bazaar_key");
-    std::fs::write(
-        dir.join("policies/allowed_signers"),
-        format!("bazaar@acme.example namespaces=\"git\" {public}\n"),
-    )
-    .unwrap();
-    git_init_commit(&dir);
-    Repo {
-        _tmp: tmp,
-        dir,
-        key,
-    }
+    signed_catalog(&["bazaar.toml", "catalog", "policies"])
 }
 
 fn branch(r: &Repo, name: &str, from: &str, change: impl FnOnce(&Path), msg: &str) {
@@ -46,21 +24,7 @@ fn branch(r: &Repo, name: &str, from: &str, change: impl FnOnce(&Path), msg: &st
 }
 
 fn merge(r: &Repo, head: &str, extra: &[&str]) -> Run {
-    let mut args = vec![
-        "merge",
-        "--root",
-        r.dir.to_str().unwrap(),
-        "--base",
-        "main",
-        "--head",
-        head,
-        "--key",
-        r.key.to_str().unwrap(),
-        "--author",
-        "jane-doe",
-    ];
-    args.extend_from_slice(extra);
-    bazaar(&args)
+    r.merge(head, extra)
 }
 
 fn add_to_collection(dir: &Path) {

@@ -197,3 +197,51 @@ pub fn forge_tip(dir: &Path, branch: &str, edit: impl Fn(String) -> String) -> S
     git(dir, &["update-ref", &format!("refs/heads/{branch}"), &id]);
     id
 }
+
+/// A catalog repository whose history Bazaar may sign: the demo's `tops` (e.g. `bazaar.toml`,
+/// `catalog`, `policies`) in `<tmp>/catalog`, Bazaar's fresh key trusted by
+/// `policies/allowed_signers` from the first commit (which is genesis), `main` checked out.
+pub struct SignedCatalog {
+    pub tmp: tempfile::TempDir,
+    pub dir: PathBuf,
+    pub key: PathBuf,
+}
+
+pub fn signed_catalog(tops: &[&str]) -> SignedCatalog {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("catalog");
+    std::fs::create_dir(&dir).unwrap();
+    for top in tops {
+        copy(&repo_root().join(top), &dir.join(top));
+    }
+    let (key, public) = keygen(tmp.path(), "bazaar_key");
+    std::fs::write(
+        dir.join("policies/allowed_signers"),
+        format!("bazaar@acme.example namespaces=\"git\" {public}\n"),
+    )
+    .unwrap();
+    git_init_commit(&dir);
+    SignedCatalog { tmp, dir, key }
+}
+
+impl SignedCatalog {
+    /// `bazaar merge` of `head` into `main` by jane-doe, signed with `key`, plus `extra`.
+    pub fn merge_with_key(&self, head: &str, key: &Path, extra: &[&str]) -> Run {
+        let mut args = vec![
+            "merge",
+            "--root",
+            self.dir.to_str().unwrap(),
+            "--base",
+            "main",
+        ];
+        args.extend(["--head", head, "--key", key.to_str().unwrap()]);
+        args.extend(["--author", "jane-doe"]);
+        args.extend_from_slice(extra);
+        bazaar(&args)
+    }
+
+    /// [`SignedCatalog::merge_with_key`] with Bazaar's trusted key.
+    pub fn merge(&self, head: &str, extra: &[&str]) -> Run {
+        self.merge_with_key(head, &self.key, extra)
+    }
+}
