@@ -1,8 +1,9 @@
 //! `cargo bench --bench check`: times `bazaar check` on a generated 10,000-app catalog.
 //!
-//! Goals (issue 3, 2 cores, release build): whole working tree < 1 s, `--rev HEAD` < 1 s,
-//! `--base HEAD~1 --rev HEAD` with one app changed < 0.2 s (once the facts cache of unchanged
-//! apps is warm, as it is for a daemon or a second local run; the cold run is shown too). Prints median and best wall time of
+//! Goals (2 cores, release build): a cold full check (empty caches, all default policies, the
+//! strict engine) < 1 s; warm working tree and `--rev HEAD` < 1 s; a one-app submission
+//! (`--base main --rev sub`, judged on its merge result) < 0.2 s cold and < 0.1 s warm, both
+//! when the branch is up to date with main and when main moved on after it was made. Prints median and best wall time of
 //! several runs and each command's peak memory (from the kernel's rusage of the child).
 //! `BAZAAR_BENCH_APPS` changes the catalog size.
 
@@ -123,34 +124,33 @@ fn main() {
     git(&dir, &["gc", "-q"]);
 
     // the first full check evaluates every app's policies; later ones hit the verdict cache
-    let _ = std::fs::remove_dir_all(dir.join(".git/bazaar"));
-    let (t, code, rss) = measure(Command::new(BIN).args(["check"]).current_dir(&dir));
-    assert_eq!(code, 0);
-    println!(
-        "{:<42} {:>7.3} s  peak {:>6.1} MiB  goal < 2 s (issue 4): {}",
-        "check, all policies, cold verdict cache",
-        t.as_secs_f64(),
-        rss as f64 / 1024.0,
-        if t.as_secs_f64() < 2.0 {
-            "met"
-        } else {
-            "MISSED"
+    for (label, engine) in [
+        ("check, all policies, cold, interpreter", "interpreter"),
+        ("check, all policies, cold, VM (strict)", "vm"),
+    ] {
+        let mut times = Vec::new();
+        let mut peak = 0;
+        for _ in 0..3 {
+            let _ = std::fs::remove_dir_all(dir.join(".git/bazaar"));
+            let (t, code, rss) = measure(
+                Command::new(BIN)
+                    .args(["check"])
+                    .env("BAZAAR_POLICY_ENGINE", engine)
+                    .current_dir(&dir),
+            );
+            assert_eq!(code, 0);
+            times.push(t.as_secs_f64());
+            peak = peak.max(rss);
         }
-    );
-    let _ = std::fs::remove_dir_all(dir.join(".git/bazaar"));
-    let (t, code, rss) = measure(
-        Command::new(BIN)
-            .args(["check"])
-            .env("BAZAAR_POLICY_ENGINE", "vm")
-            .current_dir(&dir),
-    );
-    assert_eq!(code, 0);
-    println!(
-        "{:<42} {:>7.3} s  peak {:>6.1} MiB  (opt-in regorus VM, not strict)",
-        "check, all policies, cold, VM",
-        t.as_secs_f64(),
-        rss as f64 / 1024.0
-    );
+        times.sort_by(f64::total_cmp);
+        println!(
+            "{label:<42} median {:>7.3} s  best {:>7.3} s  peak {:>6.1} MiB  goal < 1 s: {}",
+            times[1],
+            times[0],
+            peak as f64 / 1024.0,
+            if times[1] < 1.0 { "met" } else { "MISSED" }
+        );
+    }
     bench(
         "check (working tree), warm verdicts",
         Some(1.0),
@@ -165,49 +165,96 @@ fn main() {
         &["check", "--rev", "HEAD"],
         &dir,
     );
-    let base = ["check", "--base", "HEAD~1", "--rev", "HEAD"];
-    let cache = dir.join(".git/bazaar");
-    let mut cold = Vec::new();
-    for _ in 0..3 {
-        let _ = std::fs::remove_dir_all(&cache);
-        let (t, code, rss) = measure(Command::new(BIN).args(base).current_dir(&dir));
-        assert_eq!(code, 0);
-        cold.push((t.as_secs_f64(), rss));
-    }
-    cold.sort_by(|a, b| a.0.total_cmp(&b.0));
-    println!(
-        "{:<42} median {:>7.3} s  peak {:>6.1} MiB  (fills the facts cache)",
-        "check --base HEAD~1 --rev HEAD, cold cache",
-        cold[1].0,
-        cold[1].1 as f64 / 1024.0
-    );
-    // policy time of the one-app check, as check reports it (verdict not cached)
-    for e in std::fs::read_dir(&cache).unwrap().filter_map(Result::ok) {
-        if e.file_name().to_string_lossy().starts_with("verdicts-") {
-            std::fs::remove_file(e.path()).unwrap();
-        }
-    }
-    let out = Command::new(BIN)
-        .args(base)
-        .args(["--format", "json"])
-        .current_dir(&dir)
-        .output()
-        .expect("run");
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    println!(
-        "{:<42} policy {:>6.1} ms  load {:>6.1} ms  total {:>6.1} ms (in-process timings)",
-        "check --base, one app: phases",
-        v["timings_ms"]["policy"].as_f64().unwrap_or(f64::NAN),
-        v["timings_ms"]["load"].as_f64().unwrap_or(f64::NAN),
-        v["timings_ms"]["total"].as_f64().unwrap_or(f64::NAN)
-    );
-    bench(
-        "check --base HEAD~1 --rev HEAD, warm cache",
-        Some(0.2),
-        5,
-        &base,
+    // a submission branch: one app changed on `sub`; later, main moves on with another change,
+    // so the submission is judged on a real merge (its merge base is not main's tip)
+    git(&dir, &["branch", "-q", "sub", "HEAD"]);
+    git(&dir, &["reset", "-q", "--hard", "HEAD~1"]);
+    let other = std::fs::read_dir(dir.join("catalog/sales"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path()
+        .join("app.toml");
+    let text = std::fs::read_to_string(&other).unwrap();
+    std::fs::write(
+        &other,
+        text.replacen("summary = \"", "summary = \"Main moved. ", 1),
+    )
+    .unwrap();
+    git(
         &dir,
+        &["-c", "gc.auto=0", "commit", "-qam", "main moves on"],
     );
+    git(&dir, &["branch", "-q", "ff", "HEAD"]);
+    let ff_app = std::fs::read_dir(dir.join("catalog/people"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path()
+        .join("app.toml");
+    git(&dir, &["checkout", "-q", "ff"]);
+    let text = std::fs::read_to_string(&ff_app).unwrap();
+    std::fs::write(
+        &ff_app,
+        text.replacen("summary = \"", "summary = \"Up to date. ", 1),
+    )
+    .unwrap();
+    git(
+        &dir,
+        &[
+            "-c",
+            "gc.auto=0",
+            "commit",
+            "-qam",
+            "an up-to-date submission",
+        ],
+    );
+    git(&dir, &["checkout", "-q", "-"]);
+    let cache = dir.join(".git/bazaar");
+    for (label, head) in [
+        ("up to date with main", "ff"),
+        ("main moved on (merged)", "sub"),
+    ] {
+        let args = ["check", "--base", "main", "--rev", head];
+        let mut cold = Vec::new();
+        for _ in 0..3 {
+            let _ = std::fs::remove_dir_all(&cache);
+            let (t, code, rss) = measure(Command::new(BIN).args(args).current_dir(&dir));
+            assert_eq!(code, 0, "{label}");
+            cold.push((t.as_secs_f64(), rss));
+        }
+        cold.sort_by(|a, b| a.0.total_cmp(&b.0));
+        println!(
+            "{:<42} median {:>7.3} s  peak {:>6.1} MiB  goal < 0.2 s: {}",
+            format!("one-app submission, {label}, cold"),
+            cold[1].0,
+            cold[1].1 as f64 / 1024.0,
+            if cold[1].0 < 0.2 { "met" } else { "MISSED" }
+        );
+        let out = Command::new(BIN)
+            .args(args)
+            .args(["--format", "json"])
+            .current_dir(&dir)
+            .output()
+            .expect("run");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        println!(
+            "{:<42} policy {:>6.1} ms  load {:>6.1} ms  total {:>6.1} ms (in-process timings)",
+            "  phases (warm)",
+            v["timings_ms"]["policy"].as_f64().unwrap_or(f64::NAN),
+            v["timings_ms"]["load"].as_f64().unwrap_or(f64::NAN),
+            v["timings_ms"]["total"].as_f64().unwrap_or(f64::NAN)
+        );
+        bench(
+            &format!("one-app submission, {label}, warm"),
+            Some(0.1),
+            5,
+            &args,
+            &dir,
+        );
+    }
     bench(
         "check --format json (working tree)",
         None,
