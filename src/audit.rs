@@ -338,6 +338,16 @@ fn audit_commit(
             }
         }
     }
+    if out.reasons.is_empty()
+        && parents.len() == 1
+        && let Some(record) = crate::lifecycle::SweepRecord::parse(&message).unwrap_or_else(|e| {
+            out.reasons
+                .push(format!("the sweep record is malformed: {e}"));
+            None
+        })
+    {
+        check_sweep(repo, parents[0], id, &record, &mut out.reasons);
+    }
     if out.reasons.is_empty() && parents.len() > 1 {
         check_approvals(
             repo,
@@ -353,6 +363,83 @@ fn audit_commit(
         out.status = Status::Failed;
     }
     Ok(out)
+}
+
+/// A signed sweep commit may change only `lifecycle.status` of the apps its record names, from
+/// and to the statuses it records: anything else in it is not an automated lifecycle change.
+fn check_sweep(
+    repo: &gix::Repository,
+    parent: gix::ObjectId,
+    commit: gix::ObjectId,
+    record: &crate::lifecycle::SweepRecord,
+    reasons: &mut Vec<String>,
+) {
+    let tree = |c: gix::ObjectId| -> Option<gix::ObjectId> {
+        Some(repo.find_commit(c).ok()?.tree_id().ok()?.detach())
+    };
+    let changes =
+        match crate::source::tree::diff(repo, tree(parent), tree(commit), &GOVERNED, &|_| false) {
+            Ok(c) => c,
+            Err(e) => return reasons.push(format!("cannot read the sweep's change: {e}")),
+        };
+    let read = |c: gix::ObjectId, path: &str| -> Option<toml::Table> {
+        let t = repo.find_commit(c).ok()?.tree().ok()?;
+        let e = t.lookup_entry_by_path(path).ok()??;
+        toml::from_str(&blob_text(repo, e.oid().to_owned()).ok()?).ok()
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for c in changes {
+        let (Some(old), Some(new)) = (read(parent, &c.path), read(commit, &c.path)) else {
+            reasons.push(format!(
+                "a sweep commit changes {}, which is not an existing app manifest",
+                c.path
+            ));
+            continue;
+        };
+        let id = new.get("id").and_then(|v| v.as_str()).unwrap_or_default();
+        let Some(rec) = record.changes.iter().find(|r| r.id == id) else {
+            reasons.push(format!(
+                "a sweep commit changes {} ({id}), which its record does not name",
+                c.path
+            ));
+            continue;
+        };
+        seen.insert(rec.id.clone());
+        let status = |t: &toml::Table| -> Option<String> {
+            t.get("lifecycle")?
+                .get("status")?
+                .as_str()
+                .map(str::to_string)
+        };
+        if status(&old).as_deref() != Some(&rec.from) || status(&new).as_deref() != Some(&rec.to) {
+            reasons.push(format!(
+                "the sweep record says {id} went from {} to {}, but the manifests say {:?} to {:?}",
+                rec.from,
+                rec.to,
+                status(&old),
+                status(&new)
+            ));
+            continue;
+        }
+        let mut expected = old.clone();
+        if let Some(toml::Value::Table(lc)) = expected.get_mut("lifecycle") {
+            lc.insert("status".into(), toml::Value::String(rec.to.clone()));
+        }
+        if expected != new {
+            reasons.push(format!(
+                "a sweep commit changes more of {} than lifecycle.status",
+                c.path
+            ));
+        }
+    }
+    for r in &record.changes {
+        if !seen.contains(&r.id) {
+            reasons.push(format!(
+                "the sweep record names {}, which the commit does not change",
+                r.id
+            ));
+        }
+    }
 }
 
 fn check_approvals(

@@ -12,6 +12,7 @@ pub mod check;
 pub mod context;
 pub mod diagnostics;
 pub mod git;
+pub mod lifecycle;
 pub mod manifest;
 pub mod merge;
 pub mod policy;

@@ -313,36 +313,19 @@ pub fn merge(ctx: &Context, opts: &MergeOptions) -> Result<Merged, MergeError> {
     })
 }
 
-/// Refuses to sign with a key the base's `policies/allowed_signers` does not trust for the
-/// committer: the commit would fail the audit. A base whose file lists no key yet (genesis)
-/// trusts nothing, so any key may start the history.
+/// Refuses to sign with a key the base does not trust for the committer (see
+/// [`crate::signing::trusted_by`]).
 fn trusted_by_base(
     base: &Snapshot,
     signer: &Signer,
     email: &str,
     ctx: &Context,
 ) -> Result<(), MergeError> {
-    const SIGNERS: &str = "policies/allowed_signers";
-    let Ok(Ok(bytes)) = base.read(SIGNERS, 1024 * 1024) else {
-        return Ok(());
-    };
-    let text = String::from_utf8_lossy(&bytes);
-    let signers = crate::signing::AllowedSigners::parse(SIGNERS, &text)
-        .map_err(|e| MergeError::Invalid(format!("the base's {SIGNERS} cannot be read: {e}")))?;
-    if signers.signers.is_empty() {
-        return Ok(());
+    match crate::signing::trusted_by(base, signer, email, ctx.now()) {
+        Ok(()) => Ok(()),
+        Err(crate::signing::Untrusted::Unreadable(e)) => Err(MergeError::Invalid(e)),
+        Err(e) => Err(refused(vec![e.to_string()])),
     }
-    let when = ctx.now().fixed_offset();
-    if signers
-        .find(signer.key_data(), email, crate::signing::NAMESPACE, when)
-        .is_none()
-    {
-        return Err(refused(vec![format!(
-            "the signing key ({}) is not trusted for {email} by {SIGNERS} on the base, so `bazaar audit` would reject the merge; add the key for that principal in a reviewed change first, or use the key it lists",
-            signer.public_key_openssh()
-        )]));
-    }
-    Ok(())
 }
 
 fn record(

@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod sweep;
+
 use bazaar::check::{CheckOptions, check};
 use bazaar::context::{Context, Engine};
 use bazaar::diagnostics::{Format, explain, lookup, render};
@@ -158,6 +160,25 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
     },
+    /// The lifecycle sweep: reminders before review dates, expiry, maintenance-required and
+    /// retirement, planned for a day and written as one signed commit.
+    Sweep {
+        /// The catalog repository (its checked-out branch is swept).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// The day to sweep as (YYYY-MM-DD; today in UTC by default).
+        #[arg(long)]
+        at: Option<chrono::NaiveDate>,
+        /// Print the plan only; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Bazaar's private signing key (needed unless --dry-run).
+        #[arg(long)]
+        key: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+    },
     /// Evaluates untrusted policies for a parent Bazaar process (internal; reads a job on stdin).
     #[command(name = "__policy-worker", hide = true)]
     PolicyWorker {
@@ -304,7 +325,7 @@ fn hint(e: &anyhow::Error) -> Option<&'static str> {
     None
 }
 
-fn out(text: &str) -> anyhow::Result<()> {
+pub(crate) fn out(text: &str) -> anyhow::Result<()> {
     let mut stdout = std::io::stdout().lock();
     match stdout
         .write_all(text.as_bytes())
@@ -649,6 +670,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Sweep {
+            root,
+            at,
+            dry_run,
+            key,
+            format,
+        } => sweep::run(
+            context()?.with_today(at),
+            &root,
+            dry_run,
+            key,
+            format == TestFormat::Json,
+        ),
         Command::PolicyWorker { memory } => {
             bazaar::policy::worker::serve(
                 std::io::stdin().lock(),

@@ -97,6 +97,13 @@ pub struct Governance {
     /// Longest life of a discover app after its last review.
     #[serde(default = "default_discover_days")]
     pub discover_max_days: u32,
+    /// Days before an app's `review_by` when the lifecycle sweep reminds its owners.
+    #[serde(default = "default_reminder_days")]
+    pub reminder_days: Vec<u32>,
+    /// Oldest an SBOM (its `metadata.timestamp`) may be, in days, before the sweep flags the app
+    /// maintenance-required.
+    #[serde(default = "default_sbom_max_age_days")]
+    pub sbom_max_age_days: u32,
 }
 
 fn default_warn_days() -> u32 {
@@ -104,6 +111,12 @@ fn default_warn_days() -> u32 {
 }
 fn default_discover_days() -> u32 {
     90
+}
+fn default_reminder_days() -> Vec<u32> {
+    vec![90, 60, 30]
+}
+fn default_sbom_max_age_days() -> u32 {
+    365
 }
 
 impl Default for Governance {
@@ -113,6 +126,8 @@ impl Default for Governance {
             allowed_regions: Vec::new(),
             warn_deadline_days: default_warn_days(),
             discover_max_days: default_discover_days(),
+            reminder_days: default_reminder_days(),
+            sbom_max_age_days: default_sbom_max_age_days(),
         }
     }
 }
@@ -275,12 +290,36 @@ pub fn parse_config(file: &SourceFile) -> Parsed<Config> {
             let regions = t.str_list(c, "allowed_regions").unwrap_or_default();
             let warn = days(c, &mut t, "warn_deadline_days", default_warn_days());
             let discover = days(c, &mut t, "discover_max_days", default_discover_days());
+            let reminders = t
+                .int_list(c, "reminder_days")
+                .map(|list| {
+                    list.into_iter()
+                        .filter_map(|d| {
+                            if (1..=3650).contains(d.get_ref()) {
+                                Some(*d.get_ref() as u32)
+                            } else {
+                                c.error(
+                                    Code::INVALID_NUMBER,
+                                    d.span(),
+                                    "`governance.reminder_days` values must be between 1 and 3650 days"
+                                        .to_string(),
+                                    "",
+                                );
+                                None
+                            }
+                        })
+                        .collect()
+                })
+                .unwrap_or_else(default_reminder_days);
+            let sbom_age = days(c, &mut t, "sbom_max_age_days", default_sbom_max_age_days());
             t.finish(c);
             Governance {
                 allowed_scopes: scopes.into_iter().map(Spanned::into_inner).collect(),
                 allowed_regions: regions.into_iter().map(Spanned::into_inner).collect(),
                 warn_deadline_days: warn,
                 discover_max_days: discover,
+                reminder_days: reminders,
+                sbom_max_age_days: sbom_age,
             }
         })
         .unwrap_or_default();

@@ -285,6 +285,39 @@ impl<'t, 'i> Table<'t, 'i> {
         Some(out)
     }
 
+    /// A list of integers.
+    pub fn int_list(&mut self, ctx: &mut Ctx<'_>, key: &'static str) -> Option<Vec<Val<i64>>> {
+        let v = self.get(ctx, key)?;
+        let DeValue::Array(items) = v.get_ref() else {
+            self.wrong(ctx, key, v, "an array of integers");
+            return None;
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            let n = match item.get_ref() {
+                DeValue::Integer(n) => {
+                    i64::from_str_radix(&n.as_str().replace('_', ""), n.radix()).ok()
+                }
+                _ => None,
+            };
+            match n {
+                Some(n) => out.push(Spanned::new(item.span(), n)),
+                None => ctx.error(
+                    Code::WRONG_TYPE,
+                    item.span(),
+                    format!(
+                        "`{}[{i}]` must be an integer, found {}",
+                        self.field(key),
+                        type_name(item.get_ref())
+                    ),
+                    "",
+                ),
+            }
+        }
+        ctx.spans.insert(self.field(key), v.span());
+        Some(out)
+    }
+
     /// A sub-table (`[key]` or `key = { … }`).
     pub fn table(
         &mut self,

@@ -474,6 +474,30 @@ impl PolicySet {
             .map_err(|e| e.to_string())
     }
 
+    /// Evaluates another rule of the policies (e.g. `data.bazaar.sweep.actions`) on one input:
+    /// its elements as JSON (a set or array; undefined is empty), or the engine's error.
+    pub fn eval_rule_with(
+        &mut self,
+        rule: &str,
+        input: serde_json::Value,
+    ) -> Result<Vec<serde_json::Value>, String> {
+        self.engine.set_input(Value::from(input));
+        let v = self
+            .engine
+            .eval_rule(rule.to_string())
+            .map_err(|e| e.to_string())?;
+        if v == Value::Undefined || v == Value::Null {
+            return Ok(Vec::new());
+        }
+        let json: serde_json::Value =
+            serde_json::from_str(&v.to_json_str().map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
+        match json {
+            serde_json::Value::Array(items) => Ok(items),
+            other => Err(format!("{rule} must be a set of objects, found {other}")),
+        }
+    }
+
     /// Runs the policies on one input: the gathered decisions, or the engine's error.
     pub fn eval_raw(&mut self, input: serde_json::Value) -> Result<Value, String> {
         self.engine.set_input(Value::from(input));

@@ -120,6 +120,53 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Why the base does not trust a signing key.
+#[derive(Debug, thiserror::Error)]
+pub enum Untrusted {
+    /// The file lists keys, but not this one for this committer.
+    #[error(
+        "the signing key ({key}) is not trusted for {email} by policies/allowed_signers on the base, so `bazaar audit` would reject the commit; add the key for that principal in a reviewed change first, or use the key it lists"
+    )]
+    NotListed {
+        /// The public key.
+        key: String,
+        /// The committer's email.
+        email: String,
+    },
+    /// The file cannot be read.
+    #[error("the base's policies/allowed_signers cannot be read: {0}")]
+    Unreadable(String),
+}
+
+/// Checks that the base's `policies/allowed_signers` trusts `signer` for `email` at `when`, as
+/// the audit will check the commit. A base whose file lists no key yet (genesis) trusts
+/// nothing, so any key may start the history.
+pub fn trusted_by(
+    base: &crate::source::Snapshot,
+    signer: &Signer,
+    email: &str,
+    when: chrono::DateTime<chrono::Utc>,
+) -> Result<(), Untrusted> {
+    const SIGNERS: &str = "policies/allowed_signers";
+    let Ok(Ok(bytes)) = base.read(SIGNERS, 1024 * 1024) else {
+        return Ok(());
+    };
+    let text = String::from_utf8_lossy(&bytes);
+    let signers =
+        AllowedSigners::parse(SIGNERS, &text).map_err(|e| Untrusted::Unreadable(e.to_string()))?;
+    if signers.signers.is_empty()
+        || signers
+            .find(signer.key_data(), email, NAMESPACE, when.fixed_offset())
+            .is_some()
+    {
+        return Ok(());
+    }
+    Err(Untrusted::NotListed {
+        key: signer.public_key_openssh(),
+        email: email.to_string(),
+    })
+}
+
 /// A private key ready to sign commits.
 pub struct Signer {
     key: PrivateKey,

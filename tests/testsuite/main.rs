@@ -16,3 +16,4 @@ mod serve;
 mod signing;
 mod site;
 mod support;
+mod sweep;

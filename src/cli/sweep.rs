@@ -1,0 +1,102 @@
+//! `bazaar sweep`: print the lifecycle plan for a day and, unless `--dry-run`, write its state
+//! changes as one signed commit.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use bazaar::context::Context;
+use bazaar::lifecycle::{self, Plan, SweepOptions, apply::apply};
+
+fn human(plan: &Plan) -> String {
+    let mut t = format!(
+        "sweep of {} apps at {} (commit {})\n",
+        plan.apps,
+        plan.at,
+        &plan.commit[..12.min(plan.commit.len())]
+    );
+    t.push_str(&format!("state changes: {}\n", plan.changes.len()));
+    for c in &plan.changes {
+        t.push_str(&format!(
+            "  {}  {} -> {}  [{}] {}\n",
+            c.id, c.from, c.to, c.rule, c.evidence
+        ));
+    }
+    t.push_str(&format!("reminders: {}\n", plan.reminders.len()));
+    for r in &plan.reminders {
+        t.push_str(&format!(
+            "  {}  to {}  [{}{}] {}\n",
+            r.id,
+            r.to.join(", "),
+            r.rule,
+            r.threshold
+                .map(|d| format!(" {d} days"))
+                .unwrap_or_default(),
+            r.evidence
+        ));
+    }
+    if !plan.flags.is_empty() {
+        t.push_str(&format!("flagged: {}\n", plan.flags.len()));
+        for f in &plan.flags {
+            t.push_str(&format!("  {}  {}\n", f.what, f.evidence));
+        }
+    }
+    for n in &plan.notes {
+        t.push_str(&format!("note: {n}\n"));
+    }
+    t
+}
+
+/// Runs the sweep command.
+pub fn run(
+    ctx: Context,
+    root: &Path,
+    dry_run: bool,
+    key: Option<PathBuf>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let key = match (dry_run, key) {
+        (true, _) => None,
+        (false, Some(k)) => Some(k),
+        (false, None) => anyhow::bail!(
+            "pass --key with Bazaar's signing key to write the sweep's changes, or --dry-run to only print the plan"
+        ),
+    };
+    let plan = lifecycle::plan(
+        &ctx,
+        &SweepOptions {
+            root: root.to_path_buf(),
+            ..Default::default()
+        },
+    )?;
+    let applied = match &key {
+        Some(k) => apply(&ctx, root, &plan, k)?,
+        None => None,
+    };
+    if json {
+        let v = serde_json::json!({
+            "plan": plan,
+            "dry_run": dry_run,
+            "commit": applied.as_ref().map(|a| a.commit.clone()),
+        });
+        super::out(&(serde_json::to_string_pretty(&v)? + "\n"))?;
+    } else {
+        let mut text = human(&plan);
+        match (&applied, dry_run) {
+            (Some(a), _) => text.push_str(&format!(
+                "committed {} state change{} as {} (signed){}\n",
+                a.record.changes.len(),
+                if a.record.changes.len() == 1 { "" } else { "s" },
+                a.commit,
+                if a.worktree_updated {
+                    ", working tree updated"
+                } else {
+                    ""
+                }
+            )),
+            (None, true) => text.push_str("dry run: nothing changed\n"),
+            (None, false) => text.push_str("nothing to change\n"),
+        }
+        super::out(&text)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,266 @@
+//! The lifecycle sweep: on a given day, which owners to remind before their app's review date
+//! and which apps change state (an expired experiment or a deprecated app past its date is
+//! retired; an app with an overdue warning, a stale SBOM or owners who left becomes
+//! maintenance-required). The decisions are the catalog's own Rego (`policies/sweep.rego`,
+//! package `bazaar.sweep`, thresholds in `bazaar.toml`); [`plan`] only gathers the evidence and
+//! reads them back. [`apply`](apply::apply) writes the state changes as one signed commit whose
+//! trailers name each change and its rule, which `bazaar audit` verifies.
+
+pub mod apply;
+pub mod record;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use serde_json::json;
+
+use crate::catalog::{Catalog, team_of};
+use crate::check::{CheckError, CheckOptions, check};
+use crate::context::Context;
+use crate::diagnostics::Severity;
+use crate::policy::{InputContext, PolicySet, app_input, sbom_input};
+
+pub use record::{Change, SweepRecord};
+
+/// What to sweep.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOptions {
+    /// The catalog repository (its checked-out branch is swept).
+    pub root: PathBuf,
+    /// Whether both owners of each app are still members, when the forge was asked (by app id);
+    /// apps not listed are not judged on it.
+    pub owners_left: BTreeMap<String, bool>,
+}
+
+/// A reminder to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reminder {
+    /// The app.
+    pub id: String,
+    /// Its folder.
+    pub dir: String,
+    /// Who to remind: the owner and the backup owner.
+    pub to: Vec<String>,
+    /// The rule that decided it.
+    pub rule: String,
+    /// The threshold (days before the review date) it is for.
+    pub threshold: Option<u32>,
+    /// Why.
+    pub evidence: String,
+}
+
+/// Something the plan says but does not change: an app that names one this sweep retires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Flag {
+    /// The file or app affected.
+    pub what: String,
+    /// Why.
+    pub evidence: String,
+}
+
+/// The sweep's plan for one day.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    /// The day it was made for.
+    pub at: NaiveDate,
+    /// The revision it was made on.
+    pub commit: String,
+    /// Apps considered.
+    pub apps: usize,
+    /// State changes to make, one per app.
+    pub changes: Vec<Change>,
+    /// Reminders to send.
+    pub reminders: Vec<Reminder>,
+    /// References to apps this sweep retires.
+    pub flags: Vec<Flag>,
+    /// What the sweep could not judge, and why.
+    pub notes: Vec<String>,
+}
+
+/// Why a sweep could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The catalog could not be checked.
+    #[error(transparent)]
+    Check(#[from] CheckError),
+    /// The policies do not load, so nothing can be decided.
+    #[error("the policies do not load ({0}); fix them before sweeping")]
+    Policies(String),
+    /// A policy's sweep decision is malformed.
+    #[error("policies/sweep.rego: {0}")]
+    Decision(String),
+}
+
+/// The rank of a target state: a sweep makes at most one change per app, the strongest.
+fn rank(to: &str) -> u8 {
+    match to {
+        "retired" => 2,
+        "maintenance-required" => 1,
+        _ => 0,
+    }
+}
+
+/// Plans the sweep of the checked-out revision on the context's day.
+pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
+    let at = ctx.today();
+    let checked = check(
+        ctx,
+        &CheckOptions {
+            root: opts.root.clone(),
+            rev: Some("HEAD".into()),
+            base: None,
+        },
+    )?;
+    let commit = match &checked.head.origin {
+        crate::source::Origin::Rev { commit, .. } => commit.clone(),
+        crate::source::Origin::Dir(_) => String::new(),
+    };
+    let catalog = &checked.catalog;
+    let mut policies = PolicySet::load(&checked.head, false, ctx).map_err(CheckError::from)?;
+    if !policies.is_ok() {
+        return Err(SweepError::Policies(policies.errors[0].message.clone()));
+    }
+    if policies.reads_catalog() {
+        policies.set_catalog(catalog);
+    }
+    // warnings whose remediation deadline has passed, by app id
+    let mut overdue: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
+    for f in &checked.report.findings {
+        if let (Severity::Warning, Some(app), Some(deadline)) = (f.severity, &f.app, f.deadline)
+            && deadline < at
+        {
+            overdue.entry(app.as_str()).or_default().push(json!({
+                "code": f.code.as_str(), "deadline": deadline.to_string(), "message": f.message,
+            }));
+        }
+    }
+    let input_ctx = InputContext::new(catalog.config.as_ref(), at);
+    let mut changes = Vec::new();
+    let mut reminders = Vec::new();
+    for entry in &catalog.apps {
+        let app = &entry.app;
+        let sbom = sbom_input(&checked.head, entry);
+        let sbom_age = sbom["document"]["metadata"]["timestamp"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| (at - t.date_naive()).num_days());
+        let mut input = app_input(
+            entry,
+            catalog.teams.get(team_of(&entry.dir)),
+            None,
+            sbom,
+            &input_ctx,
+        );
+        input["sweep"] = json!({
+            "overdue_warnings": overdue.get(app.id.as_str()).cloned().unwrap_or_default(),
+            "sbom_age_days": sbom_age,
+            "owners_left": opts.owners_left.get(&app.id),
+        });
+        let actions = policies
+            .eval_rule_with("data.bazaar.sweep.actions", input)
+            .map_err(|e| SweepError::Decision(format!("{}: {e}", app.id)))?;
+        let mut best: Option<Change> = None;
+        for a in actions {
+            let get = |k: &str| a[k].as_str().unwrap_or_default().to_string();
+            match a["kind"].as_str() {
+                Some("remind") => {
+                    let mut to = vec![app.owner.primary.clone()];
+                    to.extend(app.owner.backup.clone());
+                    reminders.push(Reminder {
+                        id: app.id.clone(),
+                        dir: entry.dir.clone(),
+                        to,
+                        rule: get("rule"),
+                        threshold: a["threshold"].as_u64().map(|t| t as u32),
+                        evidence: get("evidence"),
+                    });
+                }
+                Some("transition") => {
+                    let to = get("to");
+                    if rank(&to) == 0 {
+                        return Err(SweepError::Decision(format!(
+                            "{}: a transition to {to:?}; the sweep moves apps to retired or maintenance-required",
+                            app.id
+                        )));
+                    }
+                    let change = Change {
+                        id: app.id.clone(),
+                        dir: entry.dir.clone(),
+                        from: app.lifecycle.status.as_str().to_string(),
+                        to,
+                        rule: get("rule"),
+                        evidence: get("evidence"),
+                    };
+                    if best
+                        .as_ref()
+                        .is_none_or(|b| (rank(&change.to), &change.rule) > (rank(&b.to), &b.rule))
+                    {
+                        best = Some(change);
+                    }
+                }
+                other => {
+                    return Err(SweepError::Decision(format!(
+                        "{}: an action of kind {other:?}; use \"remind\" or \"transition\"",
+                        app.id
+                    )));
+                }
+            }
+        }
+        changes.extend(best.filter(|c| c.from != c.to));
+    }
+    let flags = flags(catalog, &changes);
+    let mut notes = Vec::new();
+    let unknown = catalog
+        .apps
+        .iter()
+        .filter(|e| !opts.owners_left.contains_key(&e.app.id))
+        .count();
+    if unknown > 0 {
+        notes.push(format!(
+            "owners of {unknown} apps were not checked against the organization (the forge answers that; the daemon's sweep asks it)"
+        ));
+    }
+    reminders.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Plan {
+        at,
+        commit,
+        apps: catalog.apps.len(),
+        changes,
+        reminders,
+        flags,
+        notes,
+    })
+}
+
+/// Collections and replacements that name an app this sweep retires.
+fn flags(catalog: &Catalog, changes: &[Change]) -> Vec<Flag> {
+    let retired: BTreeMap<&str, &Change> = changes
+        .iter()
+        .filter(|c| c.to == "retired")
+        .map(|c| (c.id.as_str(), c))
+        .collect();
+    let mut out = Vec::new();
+    for (file, c) in &catalog.collections {
+        for id in &c.apps {
+            if retired.contains_key(id.as_str()) {
+                out.push(Flag {
+                    what: format!("catalog/collections/{file}.toml"),
+                    evidence: format!("lists {id}, which this sweep retires"),
+                });
+            }
+        }
+    }
+    for e in &catalog.apps {
+        if let Some(r) = &e.app.lifecycle.replacement
+            && retired.contains_key(r.as_str())
+        {
+            out.push(Flag {
+                what: e.app.id.clone(),
+                evidence: format!("names {r} as its replacement, which this sweep retires"),
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,172 @@
+//! `bazaar sweep`: time travel over the demo catalog's dates (the day before, the day of, the
+//! day after each rule's date), and the signed commit that stock git verifies and `bazaar audit`
+//! accepts as an automated lifecycle change, rejecting one that changes anything else.
+
+use crate::support::*;
+
+const CLOSE: &str = "com.acme.finance.close-calendar"; // discover, review_by = expires = 2026-12-18
+const ORG: &str = "com.acme.people.org-chart-classic"; // deprecated, retire_on = 2027-02-26
+
+fn plan(r: &SignedCatalog, at: &str) -> serde_json::Value {
+    let out = bazaar(&[
+        "sweep",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--at",
+        at,
+        "--dry-run",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    serde_json::from_str(&out.stdout).unwrap()
+}
+
+fn change<'a>(v: &'a serde_json::Value, id: &str) -> Option<&'a serde_json::Value> {
+    v["plan"]["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+}
+
+fn reminder(v: &serde_json::Value, id: &str) -> Option<u64> {
+    v["plan"]["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == id)
+        .map(|r| r["threshold"].as_u64().unwrap())
+}
+
+#[test]
+fn each_rule_fires_the_day_after_its_date_and_not_before() {
+    let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    // discover expiry (2026-12-18)
+    assert!(change(&plan(&r, "2026-12-17"), CLOSE).is_none());
+    assert!(change(&plan(&r, "2026-12-18"), CLOSE).is_none());
+    let after = plan(&r, "2026-12-19");
+    let c = change(&after, CLOSE).expect("retired the day after");
+    assert_eq!(
+        (c["from"].as_str(), c["to"].as_str(), c["rule"].as_str()),
+        (Some("active"), Some("retired"), Some("discover-expired"))
+    );
+    assert!(c["evidence"].as_str().unwrap().contains("2026-12-18"));
+    // the collection that lists it is flagged
+    assert!(
+        after["plan"]["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["what"] == "catalog/collections/finance-close.toml"),
+        "{after:#}"
+    );
+    // deprecation (retire_on 2027-02-26)
+    assert!(change(&plan(&r, "2027-02-26"), ORG).is_none());
+    assert_eq!(
+        change(&plan(&r, "2027-02-27"), ORG).unwrap()["rule"],
+        "deprecation-ended"
+    );
+    // review reminders 90, 60 and 30 days before review_by (2026-12-18)
+    assert_eq!(reminder(&plan(&r, "2026-09-18"), CLOSE), None);
+    assert_eq!(reminder(&plan(&r, "2026-09-19"), CLOSE), Some(90));
+    assert_eq!(reminder(&plan(&r, "2026-10-19"), CLOSE), Some(60));
+    assert_eq!(reminder(&plan(&r, "2026-11-18"), CLOSE), Some(30));
+    assert_eq!(reminder(&plan(&r, "2026-12-19"), CLOSE), None);
+}
+
+#[test]
+fn the_sweep_commit_is_signed_audited_and_a_tampered_one_fails() {
+    let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    let before = git(&r.dir, &["rev-parse", "HEAD"]);
+    // a dry run changes nothing; without a key nothing is written either
+    plan(&r, "2027-03-01");
+    let no_key = bazaar(&[
+        "sweep",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--at",
+        "2027-03-01",
+    ]);
+    assert_eq!(no_key.code, 2, "{}", no_key.stderr);
+    assert!(no_key.stderr.contains("--key"), "{}", no_key.stderr);
+    assert_eq!(git(&r.dir, &["rev-parse", "HEAD"]), before);
+    let out = bazaar(&[
+        "sweep",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--at",
+        "2027-03-01",
+        "--key",
+        r.key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("committed 6 state changes"),
+        "{}",
+        out.stdout
+    );
+    let manifest =
+        std::fs::read_to_string(r.dir.join("catalog/finance/close-calendar/app.toml")).unwrap();
+    assert!(manifest.contains("status = \"retired\""), "{manifest}");
+    // stock git verifies it with the catalog's signers, and reads its trailers
+    let signers = r.tmp.path().join("signers");
+    std::fs::copy(r.dir.join("policies/allowed_signers"), &signers).unwrap();
+    git(
+        &r.dir,
+        &[
+            "-c",
+            &format!("gpg.ssh.allowedSignersFile={}", signers.display()),
+            "verify-commit",
+            "HEAD",
+        ],
+    );
+    let trailers = git(&r.dir, &["log", "-1", "--format=%(trailers:only,unfold)"]);
+    assert!(
+        trailers.contains(&format!(
+            "Bazaar-Lifecycle: {CLOSE} from=active to=retired rule=discover-expired"
+        )),
+        "{trailers}"
+    );
+    let audit = bazaar(&["audit", "--root", r.dir.to_str().unwrap()]);
+    assert_eq!(audit.code, 0, "{}", audit.stdout);
+    // the same trailers on a signed commit that also renames an app: rejected
+    let message = git(&r.dir, &["log", "-1", "--format=%B"]);
+    let repo = git2::Repository::open(&r.dir).unwrap();
+    let tip = repo.head().unwrap().peel_to_commit().unwrap();
+    let path = r.dir.join("catalog/finance/close-calendar/app.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replacen("name = \"", "name = \"Sneaky ", 1)).unwrap();
+    let mut index = repo.index().unwrap();
+    index
+        .add_path(std::path::Path::new(
+            "catalog/finance/close-calendar/app.toml",
+        ))
+        .unwrap();
+    let tree = index.write_tree().unwrap();
+    let who = git2::Signature::now("Bazaar", "bazaar@acme.example").unwrap();
+    let signer = bazaar::signing::Signer::from_file(&r.key).unwrap();
+    let id = bazaar::git::write::signed_commit(
+        &repo,
+        tree,
+        &[tip.id()],
+        &who,
+        &who,
+        &message.replace(
+            "from=active to=retired rule=discover-expired",
+            "from=retired to=retired rule=discover-expired",
+        ),
+        &signer,
+    )
+    .unwrap();
+    bazaar::git::write::move_branch(&repo, "main", id, tip.id(), "test").unwrap();
+    let audit = bazaar(&["audit", "--root", r.dir.to_str().unwrap()]);
+    assert_eq!(audit.code, 1, "{}", audit.stdout);
+    assert!(
+        audit
+            .stdout
+            .contains("more of catalog/finance/close-calendar/app.toml than lifecycle.status"),
+        "{}",
+        audit.stdout
+    );
+}
