@@ -294,8 +294,8 @@ pub async fn serve(
         .map_err(|e| ServeError::Server(std::io::Error::other(e)))?
     };
     match first {
-        (Err(e @ (SiteError::Check(_) | SiteError::Io { .. })), _) => {
-            cleanup(&out);
+        (Err(e @ (SiteError::Check(_) | SiteError::Io { .. } | SiteError::Refused { .. })), _) => {
+            cleanup(&root, &out);
             return Err(e.into());
         }
         (result, elapsed) => shared.apply(result, elapsed),
@@ -337,7 +337,7 @@ pub async fn serve(
     }
     // let a build in progress finish before its folder is removed
     let _ = rebuilder.await;
-    cleanup(&out);
+    cleanup(&root, &out);
     log(&Note::Stopped);
     match failed {
         Some(e) => Err(ServeError::Server(e)),
@@ -498,14 +498,19 @@ fn ignore_in_git(out: &Path) {
     }
 }
 
-/// Removes the published link, both build folders and the lock (and `.bazaar-serve/` when
-/// nothing else is left in it).
-fn cleanup(out: &Path) {
-    let _ = std::fs::remove_file(out);
-    for slot in super::publish::slots(out) {
-        let _ = std::fs::remove_dir_all(slot);
+/// Removes the published link, both build folders (when Bazaar's ledger says they are its own)
+/// and the ledger (and `.bazaar-serve/` when nothing else is left in it).
+fn cleanup(root: &Path, out: &Path) {
+    let ledger = super::publish::Ledger::of(root, out);
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        let _ = std::fs::remove_file(out);
     }
-    let _ = std::fs::remove_file(super::publish::lock_path(out));
+    for slot in super::publish::slots(out) {
+        if matches!(ledger.owns(&slot), Ok(true)) {
+            let _ = ledger.remove(&slot);
+        }
+    }
+    ledger.forget();
     if let Some(dir) = out.parent()
         && dir.file_name().is_some_and(|n| n == ".bazaar-serve")
     {
