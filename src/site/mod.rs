@@ -152,6 +152,13 @@ fn templates(snap: &Snapshot) -> Result<(tera::Tera, u64), SiteError> {
     files.hash(&mut h);
     let mut t = tera::Tera::default();
     t.autoescape_on(vec![".html", ".xml"]);
+    // Templates are catalog content and the build runs with tokens and keys in its
+    // environment: no template function may read the environment or the file system.
+    t.register_function("get_env", |_: &std::collections::HashMap<String, tera::Value>| {
+        Err(tera::Error::msg(
+            "get_env is not available to Bazaar's templates: they must not read the build's environment (put the value in bazaar.toml or the template itself)",
+        ))
+    });
     let list: Vec<(String, String)> = files
         .into_iter()
         .filter(|(p, _)| p.ends_with(".html") || p.ends_with(".xml"))
