@@ -4,6 +4,8 @@
 mod checks;
 mod diff;
 mod facts;
+mod output;
+pub mod readme;
 pub mod snapshot;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -104,6 +104,8 @@ codes! {
         "artifact_digest pins the exact artifact that was reviewed. It must be sha256: or sha512: followed by the lowercase hex digest (64 or 128 characters).\n\nFix: copy the digest your registry shows, e.g. `docker inspect --format '{{.RepoDigests}}'` or `sha256sum artifact`.";
     INVALID_NUMBER = "BZ0114", Error, "number out of range",
         "The number is outside the allowed range (costs are zero or more; lists have a maximum length).\n\nFix: use a value in the range named in the message.";
+    UNSAFE_TEXT = "BZ0115", Error, "invisible or unsafe character in text",
+        "A text field (an app's name, summary or description, a team's or collection's name, the site title, …) contains a character that can make text lie or break the site's feeds: a control character, a Unicode noncharacter (U+FFFE, U+FFFF, U+FDD0–U+FDEF and the last two code points of every plane; XML does not allow them, so the Atom feed would be invalid) or a bidi control (U+202A–U+202E, U+2066–U+2069, U+200E, U+200F, U+061C), which reorders how the text is displayed, so a name can look like another one (Trojan Source). The finding points at the character's line and column.\n\nFix: retype the text without the character; most editors show it with \"show invisibles\", or find it with `grep -nP '[\\x{202A}-\\x{202E}\\x{2066}-\\x{2069}\\x{200E}\\x{200F}\\x{061C}]' FILE`.";
     DUPLICATE_ID = "BZ0201", Error, "duplicate app id",
         "Two manifests declare the same id. Ids must be unique across the whole catalog, all teams included.\n\nFix: give the new app its own id; if it replaces the other app, deprecate the old one with `replacement`.";
     DUPLICATE_ENDPOINT = "BZ0202", Error, "duplicate endpoint",
@@ -176,6 +178,10 @@ codes! {
         "README.md is longer than the site renders in full (200,000 characters); the rest is cut on the app page.\n\nFix: move reference material to the app's own documentation and link it.";
     README_DEAD_APP_LINK = "BZ0215", Warning, "README links to a missing app",
         "README.md links to the catalog page of an app (`../<app id>/`, `../../apps/<app id>/` or the site's own address) that is not in the catalog: the link would be broken on the site.\n\nFix: correct the app id in the link, or remove the link if the app was retired and removed.";
+    COMMITTED_OUTPUT = "BZ0217", Error, "build output committed",
+        "The repository tracks what `bazaar build` or `bazaar serve` writes: the published link (`public`), a build folder (`.<out>.build-a`, `.<out>.build-b`) or Bazaar's private state (`.bazaar-serve/`, `.bazaar-state/`). A submission that commits them could make a build trust, follow or delete files it never made, so Bazaar refuses such folders; and the site is generated, not reviewed.\n\nFix: remove them from Git and ignore them: `git rm -r --cached PATH`, then add the path to `.gitignore` (e.g. `/public` and `/.public.*`).";
+    README_TOO_COMPLEX = "BZ0218", Error, "README too complex to render",
+        "README.md goes past one of the limits that keep rendering fast: at most 32 nested quotes or lists opened on one line, 2,000 raw HTML tags and 64 table columns. Deeper nesting makes the Markdown and HTML parsers' work grow with the square of the depth (100,000 nested `>` took a minute), so one README could stall every build. The site shows such a README as plain, escaped text with a note; the finding points at the first line past a limit.\n\nFix: flatten the nesting or the markup at that line; long generated HTML belongs in the app's own documentation, linked from the README.";
 }
 
 /// The table entry for a code, if it exists (case-insensitive).

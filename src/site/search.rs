@@ -24,6 +24,14 @@ pub struct Bundle {
 
 /// The words of a README, without markup (HTML in it is dropped, not indexed).
 pub fn plain_text(markdown: &str, max: usize) -> String {
+    // past the renderer's limits (see `catalog::readme`): indexed as it is, never parsed
+    if crate::catalog::readme::too_complex(markdown).is_some() {
+        let mut cut = max.min(markdown.len());
+        while !markdown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return markdown[..cut].to_string();
+    }
     let mut out = String::with_capacity(markdown.len().min(max));
     for ev in Parser::new(markdown) {
         match ev {
