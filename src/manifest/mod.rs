@@ -24,7 +24,7 @@ pub use app::{
 };
 pub use config::{Config, Domains, Forge, Governance, Signing, SiteSettings, parse_config};
 pub use team::{Collection, Team, parse_collection, parse_team};
-pub use validate::{is_login, is_reverse_dns, is_slug};
+pub use validate::{is_login, is_reverse_dns, is_slug, unsafe_char};
 
 /// The manifest format version this Bazaar reads.
 pub const SCHEMA_VERSION: i64 = 1;
