@@ -148,6 +148,15 @@ pub fn money(x: f64) -> String {
     }
 }
 
+/// `url` when it is an absolute http(s) URL, the only links the site renders from catalog data
+/// (`javascript:`, `data:` and the like never become links).
+pub fn web_link(url: &str) -> Option<String> {
+    url::Url::parse(url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+        .map(|u| u.to_string())
+}
+
 /// An app's page, from the site root.
 pub fn app_url(id: &str) -> String {
     format!("apps/{id}/")
@@ -271,13 +280,13 @@ pub fn build(
             "description": a.description, "url": app_url(&a.id), "dir": e.dir,
             "team": team, "team_name": team_name(team), "team_description": cat.teams.get(team).and_then(|t| t.description.clone()),
             "tags": a.tags, "tier": a.tier, "runtime": a.runtime, "classification": a.data.classification, "status": a.lifecycle.status,
-            "endpoint": a.endpoint.as_ref().map(|u| u.to_string()), "owner": a.owner.primary, "backup": a.owner.backup,
+            "endpoint": a.endpoint.as_ref().and_then(|u| web_link(u.as_str())), "owner": a.owner.primary, "backup": a.owner.backup,
             "channel": a.support.as_ref().and_then(|s| s.channel.clone()), "sla": a.support.as_ref().and_then(|s| s.sla.clone()),
-            "oncall": a.support.as_ref().and_then(|s| s.oncall.clone()), "runbook": a.support.as_ref().and_then(|s| s.runbook.as_ref().map(|u| u.to_string())),
+            "oncall": a.support.as_ref().and_then(|s| s.oncall.clone()), "runbook": a.support.as_ref().and_then(|s| s.runbook.as_ref().and_then(|u| web_link(u.as_str()))),
             "auth": a.auth.as_ref().map(|x| x.kind),
             "scopes": scopes, "scope_links": scopes.iter().map(|s| json!({ "name": s, "slug": slug(s) })).collect::<Vec<_>>(),
             "residency": a.data.residency, "external_transfer": a.data.external_transfer, "justification": a.data.justification,
-            "sbom_url": sec.and_then(|s| s.sbom.clone()).filter(|s| s.starts_with("https://")),
+            "sbom_url": sec.and_then(|s| s.sbom.as_deref()).filter(|s| s.starts_with("https://")).and_then(web_link),
             "sbom_file": sec.and_then(|s| s.sbom_path()).map(str::to_string),
             "sbom_summary": if sbom["parsed"] == true { sbom_summary(&sbom) } else { Value::Null },
             "digest": sec.and_then(|s| s.artifact_digest.clone()),
