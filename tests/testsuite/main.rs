@@ -7,6 +7,7 @@ mod check;
 mod merge;
 mod policy;
 mod proptest_parser;
+mod security;
 mod serve;
 mod signing;
 mod site;
