@@ -162,6 +162,13 @@ impl Ledger {
     /// the same folder at once (the second waits).
     pub fn lock(&self) -> std::io::Result<std::fs::File> {
         std::fs::create_dir_all(&self.dir)?;
+        // outside Git's folder, the ledger keeps itself out of commits
+        if let Some(state) = self.state_folder() {
+            let ignore = state.join(".gitignore");
+            if !ignore.exists() {
+                std::fs::write(ignore, "# Bazaar's record of its build folders\n*\n")?;
+            }
+        }
         let f = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -177,10 +184,23 @@ impl Ledger {
         // the outputs/ folder and `.bazaar-state/` when nothing else is left in them
         if let Some(outputs) = self.dir.parent() {
             let _ = std::fs::remove_dir(outputs);
-            if let Some(state) = outputs.parent().filter(|p| p.ends_with(".bazaar-state")) {
-                let _ = std::fs::remove_dir(state);
-            }
         }
+        if let Some(state) = self.state_folder()
+            && std::fs::read_dir(&state)
+                .is_ok_and(|entries| entries.flatten().all(|e| e.file_name() == ".gitignore"))
+        {
+            let _ = std::fs::remove_file(state.join(".gitignore"));
+            let _ = std::fs::remove_dir(state);
+        }
+    }
+
+    /// `.bazaar-state/`, when the ledger lives there (the root is not in a Git work tree).
+    fn state_folder(&self) -> Option<PathBuf> {
+        self.dir
+            .parent()
+            .and_then(Path::parent)
+            .filter(|p| p.ends_with(".bazaar-state"))
+            .map(Path::to_path_buf)
     }
 }
 
