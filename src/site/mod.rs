@@ -115,6 +115,8 @@ pub struct Built {
     pub dir: PathBuf,
     /// The check's findings (apps with errors are left out of the site).
     pub report: Report,
+    /// The pages' Content-Security-Policy (a server of the site sends it as a header too).
+    pub csp: String,
 }
 
 /// The templates (defaults overridden by the catalog's own) and a fingerprint of their text.
@@ -422,5 +424,6 @@ fn build_in<'s>(
         },
         dir,
         report: checked.report,
+        csp: model.site["csp"].as_str().unwrap_or_default().to_string(),
     })
 }

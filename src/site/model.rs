@@ -157,6 +157,41 @@ pub fn web_link(url: &str) -> Option<String> {
         .map(|u| u.to_string())
 }
 
+/// The pages' Content-Security-Policy: only the site's own scripts, styles and requests
+/// (Pagefind's search runs WebAssembly: `'wasm-unsafe-eval'`, which allows compiling wasm but
+/// no `eval` of text), images from the site or any https address, no plugins, frames, form
+/// targets or `<base>` elsewhere; plus the sources `[site.csp]` adds.
+pub fn content_security_policy(extra: Option<&crate::manifest::Csp>) -> String {
+    let add = |base: &str, more: Option<&Vec<String>>| {
+        let mut s = base.to_string();
+        for m in more.into_iter().flatten() {
+            s.push(' ');
+            s.push_str(m);
+        }
+        s
+    };
+    let frames = match extra.map(|e| &e.frame_src).filter(|f| !f.is_empty()) {
+        Some(f) => add("frame-src", Some(f)),
+        None => "frame-src 'none'".into(),
+    };
+    [
+        "default-src 'self'".to_string(),
+        add(
+            "script-src 'self' 'wasm-unsafe-eval'",
+            extra.map(|e| &e.script_src),
+        ),
+        add("style-src 'self'", extra.map(|e| &e.style_src)),
+        add("img-src 'self' https:", extra.map(|e| &e.img_src)),
+        add("font-src 'self'", extra.map(|e| &e.font_src)),
+        add("connect-src 'self'", extra.map(|e| &e.connect_src)),
+        frames,
+        "object-src 'none'".into(),
+        "base-uri 'self'".into(),
+        "form-action 'self'".into(),
+    ]
+    .join("; ")
+}
+
 /// An app's page, from the site root.
 pub fn app_url(id: &str) -> String {
     format!("apps/{id}/")
@@ -225,6 +260,7 @@ pub fn build(
     let site = json!({
         "title": cat.config.as_ref().map_or("App catalog".to_string(), |c| c.site.title.clone()),
         "base_url": cat.config.as_ref().map(|c| c.site.base_url.to_string()),
+        "csp": content_security_policy(cat.config.as_ref().map(|c| &c.site.csp)),
         "source": source,
     });
     let verdicts: BTreeMap<&str, &crate::check::AppResult> = checked

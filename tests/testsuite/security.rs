@@ -443,3 +443,76 @@ fn every_xml_file_of_the_site_parses_even_with_hostile_names() {
         }
     }
 }
+
+#[test]
+fn every_page_carries_a_content_security_policy_that_a_catalog_can_widen() {
+    let dir = demo_copy();
+    let r = build(dir.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let site = std::fs::canonicalize(dir.path().join("public")).unwrap();
+    let mut pages = 0;
+    for f in walk_files(&site) {
+        if f.extension().is_none_or(|e| e != "html") {
+            continue;
+        }
+        pages += 1;
+        let html = std::fs::read_to_string(&f).unwrap();
+        let head = &html[..html.find("</head>").unwrap()];
+        let meta = head
+            .find("<meta http-equiv=\"Content-Security-Policy\" content=\"")
+            .unwrap_or_else(|| panic!("{}: no policy", f.display()));
+        // before anything that loads
+        assert!(
+            head.find("<script").is_none_or(|s| s > meta)
+                && head.find("<link").is_none_or(|s| s > meta),
+            "{}",
+            f.display()
+        );
+        let policy = head[meta..].replace("&#x27;", "'");
+        assert!(
+            policy.contains("script-src 'self' 'wasm-unsafe-eval';")
+                && policy.contains("object-src 'none'")
+                && !policy.contains("unsafe-inline"),
+            "{}: {policy}",
+            f.display()
+        );
+        // the policy runs no inline script: every script is a file of the site
+        for (i, _) in html.match_indices("<script") {
+            let tag = &html[i..i + html[i..].find('>').unwrap()];
+            assert!(tag.contains(" src=\""), "{}: inline {tag}", f.display());
+        }
+    }
+    assert!(pages > 100, "{pages}");
+    // a catalog adds sources in bazaar.toml
+    let toml = dir.path().join("bazaar.toml");
+    let mut text = std::fs::read_to_string(&toml).unwrap();
+    text.push_str("\n[site.csp]\nscript_src = [\"https://cdn.acme.example/widgets/\"]\nframe_src = [\"https://dash.acme.example\"]\n");
+    std::fs::write(&toml, &text).unwrap();
+    let r = build(dir.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let index = std::fs::read_to_string(dir.path().join("public/index.html"))
+        .unwrap()
+        .replace("&#x27;", "'")
+        .replace("&#x2F;", "/");
+    assert!(
+        index.contains("script-src 'self' 'wasm-unsafe-eval' https://cdn.acme.example/widgets/;")
+            && index.contains("frame-src https://dash.acme.example/;"),
+        "{index}"
+    );
+    // only https sources, never keywords or another directive
+    for bad in [
+        "'unsafe-inline'",
+        "https://x.example; script-src *",
+        "http://cdn.example",
+        "*",
+    ] {
+        std::fs::write(
+            &toml,
+            text.replace("https://cdn.acme.example/widgets/", bad),
+        )
+        .unwrap();
+        let (code, v) = check_json(dir.path(), &[]);
+        assert_eq!(code, 1, "{bad}: {v}");
+        assert!(codes(&v).contains(&"BZ0107".to_string()), "{bad}: {v}");
+    }
+}
