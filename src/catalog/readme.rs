@@ -11,6 +11,9 @@ pub const MAX_NESTING: usize = 32;
 pub const MAX_HTML_TAGS: usize = 2_000;
 /// Columns of one table.
 pub const MAX_TABLE_COLUMNS: usize = 64;
+/// Markup characters (`*`, `_`, `` ` ``, `|`, `[`) in one README: each may open an element,
+/// and the sanitizer's cost grows with the elements (100,000 `*a` took seconds).
+pub const MAX_MARKUP: usize = 40_000;
 
 /// Where a README goes past a limit, and which.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,6 +78,7 @@ fn delimiter_columns(line: &str) -> usize {
 /// The first place where `text` goes past a limit, if any. Linear in the text's length.
 pub fn too_complex(text: &str) -> Option<Excess> {
     let mut tags = 0usize;
+    let mut markup = 0usize;
     let mut offset = 0;
     for (i, raw) in text.split_inclusive('\n').enumerate() {
         let line = raw.trim_end_matches(['\n', '\r']);
@@ -102,6 +106,15 @@ pub fn too_complex(text: &str) -> Option<Excess> {
             .windows(2)
             .filter(|w| w[0] == b'<' && (w[1].is_ascii_alphabetic() || w[1] == b'/'))
             .count();
+        markup += b
+            .iter()
+            .filter(|c| matches!(c, b'*' | b'_' | b'`' | b'|' | b'['))
+            .count();
+        if markup > MAX_MARKUP {
+            return Some(excess(format!(
+                "more than {MAX_MARKUP} markup characters (* _ ` | [)"
+            )));
+        }
         if tags > MAX_HTML_TAGS {
             return Some(excess(format!(
                 "more than {MAX_HTML_TAGS} HTML tags (the limit is {MAX_HTML_TAGS})"
@@ -133,6 +146,8 @@ mod tests {
         assert_eq!(too_complex(&lists).unwrap().line, 1);
         let tags = format!("a\nb\n{}", "<div>".repeat(MAX_HTML_TAGS + 1));
         assert_eq!(too_complex(&tags).unwrap().line, 3);
+        let marks = format!("ok\n{}", "*a".repeat(MAX_MARKUP + 1));
+        assert_eq!(too_complex(&marks).unwrap().line, 2);
         let wide = format!("{}\n{}\n", "|a".repeat(100), "|-".repeat(100));
         assert!(too_complex(&wide).unwrap().what.contains("columns"));
         // exactly at the limits is fine

@@ -100,6 +100,11 @@ mod tests {
             ("200k nested blockquotes", ">".repeat(200_000)),
             ("40k raw divs", "<div>".repeat(40_000)),
             ("100k nested list items", "- ".repeat(100_000)),
+            ("100k emphasis markers", "*a".repeat(100_000)),
+            (
+                "30k table rows",
+                format!("|a|b|\n|-|-|\n{}", "|1|2|\n".repeat(30_000)),
+            ),
         ] {
             let t = std::time::Instant::now();
             let out = render(&text);
