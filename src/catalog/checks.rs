@@ -41,6 +41,7 @@ pub(super) fn layout(snap: &Snapshot) -> Layout {
             "run Bazaar at the catalog repository's root (or pass --root); `bazaar init DIR` creates one",
         ));
     }
+    out.findings.extend(super::output::committed(snap));
     let mut by_lower: HashMap<String, Vec<&str>> = HashMap::new();
     let mut team_dirs: BTreeMap<&str, bool> = BTreeMap::new();
     for (path, entry) in &snap.entries {
@@ -419,6 +420,23 @@ pub(super) fn cross(
                     "move reference material to the app's own documentation and link it",
                 ));
             }
+        }
+        // a README that would cost the renderer too much is never parsed, here or on the site
+        if let Some(excess) = super::readme::too_complex(&text) {
+            let file = SourceFile::new(*path, &*text);
+            dead_links.push((
+                Finding::new(
+                    Code::README_TOO_COMPLEX,
+                    format!(
+                        "README.md is too complex to render safely: {}; the site shows it as plain text",
+                        excess.what
+                    ),
+                )
+                .help("flatten the nesting or the markup (deeply nested quotes, lists or HTML usually come from a paste or a generator)")
+                .at(&file, excess.span),
+                vec![path.to_string()],
+            ));
+            continue;
         }
         // most READMEs link to no app page: skip the parse
         if !text.contains("../") && !base_url.as_deref().is_some_and(|b| text.contains(b)) {

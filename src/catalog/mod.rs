@@ -8,6 +8,8 @@ mod history;
 
 /// The source layer under the catalog (kept under its old name for callers).
 pub use crate::source as snapshot;
+mod output;
+pub mod readme;
 
 use std::collections::{BTreeMap, BTreeSet};
 

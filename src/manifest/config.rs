@@ -45,6 +45,89 @@ pub struct SiteSettings {
     pub title: String,
     /// Public URL the site is served at (https).
     pub base_url: url::Url,
+    /// What the pages' Content-Security-Policy allows besides the site's own files: https
+    /// addresses per kind of resource. Empty by default: only the site's own scripts run.
+    #[serde(default, skip_serializing_if = "Csp::is_empty")]
+    pub csp: Csp,
+}
+
+/// Sources a catalog adds to its pages' Content-Security-Policy (`[site.csp]`), each an https
+/// origin or address prefix such as `https://cdn.acme.example/widgets/`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Csp {
+    /// Scripts (`script-src`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub script_src: Vec<String>,
+    /// Style sheets (`style-src`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub style_src: Vec<String>,
+    /// Images (`img-src`; any https image is already allowed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub img_src: Vec<String>,
+    /// Fonts (`font-src`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub font_src: Vec<String>,
+    /// What scripts may fetch (`connect-src`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub connect_src: Vec<String>,
+    /// Frames the pages may embed (`frame-src`; none by default).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub frame_src: Vec<String>,
+}
+
+impl Csp {
+    /// No source added.
+    pub fn is_empty(&self) -> bool {
+        self.script_src.is_empty()
+            && self.style_src.is_empty()
+            && self.img_src.is_empty()
+            && self.font_src.is_empty()
+            && self.connect_src.is_empty()
+            && self.frame_src.is_empty()
+    }
+}
+
+/// Reads `[site.csp]`: every source an https address without query, fragment or characters
+/// that could end a directive.
+fn csp(c: &mut Ctx<'_>, t: &mut Table<'_, '_>) -> Csp {
+    let Some(mut ct) = t.table(c, "csp", false) else {
+        return Csp::default();
+    };
+    let mut list = |c: &mut Ctx<'_>, key: &'static str| -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, v) in ct.str_list(c, key).unwrap_or_default().iter().enumerate() {
+            let field = format!("site.csp.{key}[{i}]");
+            let Some(u) = https_url(c, &field, v) else {
+                continue;
+            };
+            let text = u.to_string();
+            if u.query().is_some()
+                || u.fragment().is_some()
+                || text.contains([';', ',', '\'', '"', '*', ' '])
+            {
+                c.error(
+                    Code::INVALID_URL,
+                    v.span(),
+                    format!("`{field}` must be an https origin or address prefix, without query, fragment, wildcard or quote"),
+                    "write e.g. \"https://cdn.acme.example\" or \"https://cdn.acme.example/widgets/\"",
+                );
+                continue;
+            }
+            out.push(text);
+        }
+        out
+    };
+    let out = Csp {
+        script_src: list(c, "script_src"),
+        style_src: list(c, "style_src"),
+        img_src: list(c, "img_src"),
+        font_src: list(c, "font_src"),
+        connect_src: list(c, "connect_src"),
+        frame_src: list(c, "frame_src"),
+    };
+    ct.finish(c);
+    out
 }
 
 /// The forge.
@@ -179,10 +262,12 @@ pub fn parse_config(file: &SourceFile) -> Parsed<Config> {
                 Ok(u) if u.scheme() == "https" || u.scheme() == "http" => Some(u),
                 _ => https_url(c, "site.base_url", &v),
             });
+        let csp = csp(c, &mut t);
         t.finish(c);
         Some(SiteSettings {
             title: title?.into_inner(),
             base_url: base?,
+            csp,
         })
     });
     let forge = root.table(c, "forge", false).and_then(|mut t| {

@@ -22,9 +22,9 @@ use crate::diagnostics::{Code, Finding, SourceFile};
 pub use app::{
     Api, App, Auth, Cost, Data, Lifecycle, Owner, Security, Support, parse as parse_app,
 };
-pub use config::{Config, Domains, Forge, Governance, Signing, SiteSettings, parse_config};
+pub use config::{Config, Csp, Domains, Forge, Governance, Signing, SiteSettings, parse_config};
 pub use team::{Collection, Team, parse_collection, parse_team};
-pub use validate::{is_login, is_reverse_dns, is_slug};
+pub use validate::{is_login, is_reverse_dns, is_slug, unsafe_char};
 
 /// The manifest format version this Bazaar reads.
 pub const SCHEMA_VERSION: i64 = 1;

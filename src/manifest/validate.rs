@@ -43,6 +43,22 @@ pub fn is_login(s: &str) -> bool {
 
 /// A text field: not empty, no surrounding whitespace, within `max` characters, one line when
 /// `single_line`.
+/// Why a character may not appear in text fields: a control character (line breaks and tabs
+/// aside), a Unicode noncharacter (XML forbids U+FFFE and U+FFFF; none is meant for
+/// interchange) or a bidi control, which reorders how text is displayed.
+pub fn unsafe_char(c: char) -> Option<&'static str> {
+    let u = c as u32;
+    if matches!(u, 0x202A..=0x202E | 0x2066..=0x2069 | 0x200E | 0x200F | 0x061C) {
+        Some("a bidi control character")
+    } else if (0xFDD0..=0xFDEF).contains(&u) || u & 0xFFFE == 0xFFFE {
+        Some("a Unicode noncharacter")
+    } else if c.is_control() && !matches!(c, '\n' | '\t' | '\r') {
+        Some("a control character")
+    } else {
+        None
+    }
+}
+
 pub(crate) fn text(
     ctx: &mut Ctx<'_>,
     field: &str,
@@ -62,14 +78,24 @@ pub(crate) fn text(
             "is {} characters long; the limit is {max}",
             s.chars().count()
         ))
-    } else if s
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t' && c != '\r')
-    {
-        Some("contains control characters".to_string())
     } else {
         None
     };
+    if let Some((c, why)) = s.chars().find_map(|c| unsafe_char(c).map(|why| (c, why))) {
+        // the character itself in the file when it is written as is (not as an escape)
+        let span = v.span();
+        let raw = ctx.file.text.get(span.clone()).unwrap_or_default();
+        let at = match raw.char_indices().find(|(_, r)| *r == c) {
+            Some((j, _)) => span.start + j..span.start + j + c.len_utf8(),
+            None => span,
+        };
+        ctx.error(
+            Code::UNSAFE_TEXT,
+            at,
+            format!("`{field}` contains {why} (U+{:04X})", c as u32),
+            "remove the character (`bazaar explain BZ0115` says why and how to find it)",
+        );
+    }
     if let Some(p) = problem {
         ctx.error(Code::INVALID_TEXT, v.span(), format!("`{field}` {p}"), "");
     }

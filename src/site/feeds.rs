@@ -15,8 +15,10 @@ pub fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // characters XML 1.0 does not allow at all
-            c if (c as u32) < 0x20 && !matches!(c, '\n' | '\r' | '\t') => {}
+            // characters XML 1.0 does not allow (controls, U+FFFE, U+FFFF), and those that only
+            // disguise text (other noncharacters, bidi controls): `check` refuses them in
+            // manifests (BZ0115); text from elsewhere (commit subjects) is cleaned here
+            c if crate::manifest::unsafe_char(c).is_some() => {}
             c => out.push(c),
         }
     }
@@ -132,4 +134,24 @@ pub fn catalog_json(cat: &crate::catalog::Catalog, model: &Model) -> String {
     out.push_str(&apps.join(","));
     out.push_str("]}");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_text_is_always_well_formed_xml() {
+        let hostile = "a\u{0}\u{1}\u{8}\u{B}\u{C}\u{1F}\u{7F}\u{85}\u{FFFE}\u{FFFF}\u{FDD0}\u{FDEF}\u{1FFFE}\u{10FFFF}\u{202E}\u{2066}<&>\"'\u{D7FF}\u{E000}b";
+        let doc = format!("<r a=\"{0}\">{0}</r>", xml_escape(hostile));
+        let parsed = roxmltree::Document::parse(&doc).unwrap_or_else(|e| panic!("{e}: {doc:?}"));
+        let text = parsed.root_element().text().unwrap_or_default();
+        assert!(
+            text.starts_with('a') && text.ends_with('b') && text.contains("<&>"),
+            "{text:?}"
+        );
+        for gone in ['\u{FFFE}', '\u{FFFF}', '\u{1}', '\u{FDD0}', '\u{202E}'] {
+            assert!(!text.contains(gone), "{gone:?} kept");
+        }
+    }
 }

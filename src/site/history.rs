@@ -71,21 +71,30 @@ pub fn read(opts: &BuildOptions) -> History {
     };
     for c in &report.commits {
         let Some(r) = &c.record else { continue };
+        // Only a merge the audit verified is shown as a record: one that fails it (or was never
+        // signed) may be a forgery, so its links and claimed approvals are not shown at all.
+        let verified = c.status == crate::audit::Status::Verified;
         let status = match c.status {
             crate::audit::Status::Verified => "signature verified",
-            crate::audit::Status::Failed => "FAILED audit",
-            crate::audit::Status::Genesis => "before signing began",
-            crate::audit::Status::NotGoverned => "not governed",
+            crate::audit::Status::Failed => "unverified: FAILED audit",
+            crate::audit::Status::Genesis => "unverified: before signing began",
+            crate::audit::Status::NotGoverned => "unverified: not governed",
         };
-        if let (Some(opened), Some(merged)) = (r.opened, c.time) {
+        if verified && let (Some(opened), Some(merged)) = (r.opened, c.time) {
             h.lead_hours
                 .push((merged - opened).num_minutes() as f64 / 60.0);
         }
+        let approvals: Vec<Value> = if verified {
+            r.approvals.iter().map(|a| json!({ "login": a.login, "role": a.role, "at": a.at.format("%Y-%m-%d %H:%M UTC").to_string() })).collect()
+        } else {
+            Vec::new()
+        };
         let entry = json!({
             "commit": short(&c.commit),
             "date": c.time.map(|t| t.format("%Y-%m-%d").to_string()),
-            "subject": c.subject, "submission": r.submission, "status": status, "head": short(&r.head),
-            "approvals": r.approvals.iter().map(|a| json!({ "login": a.login, "role": a.role, "at": a.at.format("%Y-%m-%d %H:%M UTC").to_string() })).collect::<Vec<_>>(),
+            "subject": c.subject, "status": status, "verified": verified, "head": short(&r.head),
+            "submission": r.submission.as_deref().filter(|_| verified).and_then(super::model::web_link),
+            "approvals": approvals,
         });
         for id in r.added.iter().chain(&r.changed) {
             h.trails.entry(id.clone()).or_default().push(entry.clone());

@@ -1,18 +1,33 @@
 //! Contributors' Markdown to safe HTML: pulldown-cmark renders, ammonia removes everything that
 //! could run or restyle the page (scripts, event handlers, `javascript:`/`data:` URLs, iframes,
-//! forms, styles), and links leave with `rel="noopener noreferrer"`.
+//! forms, styles), links lead only to http(s) addresses (or stay relative), and leave with
+//! `rel="noopener noreferrer"`.
 
 use pulldown_cmark::{Options, Parser, html};
 
 /// Longest README text rendered; the rest is cut with a note.
 pub const MAX_RENDERED_CHARS: usize = crate::catalog::MAX_RENDERED_README_CHARS;
 
-/// Renders untrusted Markdown to sanitized HTML.
+/// Characters of a README shown as plain text when it is too complex to render.
+pub const PLAIN_FALLBACK_CHARS: usize = 20_000;
+
+/// Renders untrusted Markdown to sanitized HTML; a README past the renderer's limits is shown as
+/// escaped plain text with a note instead.
 pub fn render(markdown: &str) -> String {
     let (text, cut) = match markdown.char_indices().nth(MAX_RENDERED_CHARS) {
         Some((i, _)) => (&markdown[..i], true),
         None => (markdown, false),
     };
+    // past the renderer's limits (see `catalog::readme`): shown as text, never parsed
+    if let Some(excess) = crate::catalog::readme::too_complex(text) {
+        let shown: String = text.chars().take(PLAIN_FALLBACK_CHARS).collect();
+        return format!(
+            "<p><em>This README is too complex to show here (line {}: {}); it is shown as plain text. The app's repository has the original.</em></p>\n<pre class=\"readme-plain\">{}</pre>",
+            excess.line,
+            super::xml_escape(&excess.what),
+            super::xml_escape(&shown)
+        );
+    }
     let mut opts = Options::empty();
     opts.insert(Options::ENABLE_TABLES);
     opts.insert(Options::ENABLE_STRIKETHROUGH);
@@ -20,7 +35,7 @@ pub fn render(markdown: &str) -> String {
     let mut out = String::with_capacity(text.len() * 3 / 2);
     html::push_html(&mut out, Parser::new_ext(text, opts));
     let mut clean = ammonia::Builder::default()
-        .url_schemes(["https", "http", "mailto"].into_iter().collect())
+        .url_schemes(["https", "http"].into_iter().collect())
         .link_rel(Some("noopener noreferrer"))
         .clean(&out)
         .to_string();
@@ -75,6 +90,33 @@ mod tests {
                 && ok.contains("rel=\"noopener noreferrer\""),
             "{ok}"
         );
+    }
+
+    /// Finding 4 of issue 15: each of these took seconds to minutes.
+    #[test]
+    fn rendering_is_bounded_on_hostile_nesting() {
+        for (what, text) in [
+            ("100k nested blockquotes", ">".repeat(100_000)),
+            ("200k nested blockquotes", ">".repeat(200_000)),
+            ("40k raw divs", "<div>".repeat(40_000)),
+            ("100k nested list items", "- ".repeat(100_000)),
+            ("100k emphasis markers", "*a".repeat(100_000)),
+            (
+                "30k table rows",
+                format!("|a|b|\n|-|-|\n{}", "|1|2|\n".repeat(30_000)),
+            ),
+        ] {
+            let t = std::time::Instant::now();
+            let out = render(&text);
+            let took = t.elapsed();
+            // generous for a debug build on a busy machine; release takes milliseconds
+            assert!(took < std::time::Duration::from_secs(2), "{what}: {took:?}");
+            assert!(out.contains("too complex"), "{what}");
+            assert!(
+                !out.contains("<div>") && !out.contains("<blockquote>"),
+                "{what}"
+            );
+        }
     }
 
     #[test]

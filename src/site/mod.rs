@@ -11,7 +11,7 @@ mod publish;
 mod search;
 pub mod serve;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
@@ -52,8 +52,27 @@ pub enum SiteError {
     /// The search index could not be built.
     #[error("search index: {0}")]
     Search(String),
+    /// Bazaar will not touch something it did not make (a link, folder or state file).
+    #[error("{} {reason}", path.display())]
+    Refused {
+        /// The path.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        reason: String,
+    },
+    /// A file of the catalog's templates is a hard link: its bytes may be any file's.
+    #[error(
+        "{} is a hard link ({names} names for one file, possibly outside the catalog); Bazaar publishes only files that are their own: replace it with a copy (`cp --remove-destination`)",
+        path.display()
+    )]
+    HardLink {
+        /// The path.
+        path: PathBuf,
+        /// How many names the file has.
+        names: u64,
+    },
     /// Writing failed.
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {}", path.display())]
     Io {
         /// The path.
         path: PathBuf,
@@ -97,6 +116,8 @@ pub struct Built {
     pub dir: PathBuf,
     /// The check's findings (apps with errors are left out of the site).
     pub report: Report,
+    /// The pages' Content-Security-Policy (a server of the site sends it as a header too).
+    pub csp: String,
 }
 
 /// The templates (defaults overridden by the catalog's own) and a fingerprint of their text.
@@ -122,6 +143,7 @@ fn templates(snap: &Snapshot) -> Result<(tera::Tera, u64), SiteError> {
         .keys()
         .filter(|p| p.starts_with("site-templates/"))
     {
+        own_file(snap, path)?;
         if let Ok(Ok(bytes)) = snap.read(path, 1024 * 1024)
             && let Ok(text) = String::from_utf8(bytes)
         {
@@ -133,6 +155,13 @@ fn templates(snap: &Snapshot) -> Result<(tera::Tera, u64), SiteError> {
     files.hash(&mut h);
     let mut t = tera::Tera::default();
     t.autoescape_on(vec![".html", ".xml"]);
+    // Templates are catalog content and the build runs with tokens and keys in its
+    // environment: no template function may read the environment or the file system.
+    t.register_function("get_env", |_: &std::collections::HashMap<String, tera::Value>| {
+        Err(tera::Error::msg(
+            "get_env is not available to Bazaar's templates: they must not read the build's environment (put the value in bazaar.toml or the template itself)",
+        ))
+    });
     let list: Vec<(String, String)> = files
         .into_iter()
         .filter(|(p, _)| p.ends_with(".html") || p.ends_with(".xml"))
@@ -140,6 +169,37 @@ fn templates(snap: &Snapshot) -> Result<(tera::Tera, u64), SiteError> {
     t.add_raw_templates(list)
         .map_err(|e| SiteError::Template(error_chain(&e)))?;
     Ok((t, h.finish()))
+}
+
+impl From<publish::Refused> for SiteError {
+    fn from(r: publish::Refused) -> Self {
+        SiteError::Refused {
+            path: r.path,
+            reason: r.reason,
+        }
+    }
+}
+
+/// Refuses a file of a working tree that is a hard link (more than one name): its bytes may
+/// belong to a file anywhere on the machine, and the site would publish them.
+fn own_file(snap: &Snapshot, path: &str) -> Result<(), SiteError> {
+    #[cfg(unix)]
+    if let crate::catalog::snapshot::Origin::Dir(root) = &snap.origin {
+        use std::os::unix::fs::MetadataExt;
+        let full = root.join(path);
+        if let Ok(m) = std::fs::symlink_metadata(&full)
+            && m.is_file()
+            && m.nlink() > 1
+        {
+            return Err(SiteError::HardLink {
+                path: full,
+                names: m.nlink(),
+            });
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (snap, path);
+    Ok(())
 }
 
 fn error_chain(e: &dyn std::error::Error) -> String {
@@ -169,7 +229,10 @@ fn build_in<'s>(
     // as they are read and builds on its own thread while the policies run and the pages render.
     // When a site is serving, the new pages go out first (with the index readers have) and the
     // index is built after them, so that it does not slow them down.
-    let serving = publish::current(&opts.out).is_some();
+    let ledger = publish::Ledger::of(&opts.root, &opts.out);
+    // refused before anything is read or written: a link, folder or state file Bazaar did not
+    // make is never followed, reused or removed
+    let serving = publish::verify(&opts.out, &ledger)?.is_some();
     let mut search = None;
     let mut readmes: Option<Vec<String>> = None;
     let checked = check_with(
@@ -213,20 +276,21 @@ fn build_in<'s>(
     if let Some(parent) = opts.out.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(io(parent))?;
     }
-    let _lock = publish::lock(&opts.out).map_err(io(&opts.out))?;
-    let live = publish::current(&opts.out);
-    let dir = publish::next_slot(&opts.out);
-    // what the folder holds; without a state file it is not a whole build (killed, failed or
-    // from an older Bazaar): start it afresh
-    let held = pages::read_state(&dir);
-    if held.is_empty() {
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
-        }
-    } else {
-        std::fs::remove_file(dir.join(pages::STATE_FILE)).map_err(io(&dir))?;
+    let _lock = ledger.lock().map_err(io(ledger.dir()))?;
+    let live = publish::verify(&opts.out, &ledger)?;
+    let dir = publish::next_slot(&opts.out, live.as_deref());
+    // what the folder holds, as Bazaar's ledger (never the folder itself) says; without a
+    // record it is not a whole build (killed, failed or from an older Bazaar): start afresh
+    let held = pages::read_state(&ledger.pages_state(&dir));
+    if ledger.owns(&dir)? && held.is_empty() {
+        ledger.remove(&dir).map_err(io(&dir))?;
     }
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let _ = std::fs::remove_file(ledger.pages_state(&dir));
+    if !dir.exists() {
+        ledger.create(&dir).map_err(io(&dir))?;
+    }
+    // a checkout may have planted links in Bazaar's folder: removed before anything is written
+    publish::remove_non_files(&dir).map_err(io(&dir))?;
     // the index: the one started early, or built now from the READMEs kept for it
     let index_now = |search: Option<std::thread::ScopedJoinHandle<'s, _>>| match search {
         Some(h) => h
@@ -250,11 +314,15 @@ fn build_in<'s>(
             templates_fp,
             &dir,
             &held,
-            live.as_deref(),
+            live.as_deref()
+                .map(|l| (l, pages::read_state(&ledger.pages_state(l)))),
         )?;
         let pages_ms = t.elapsed().as_millis();
+        // every file this build puts in the folder (the rest is removed before publishing)
+        let mut keep: HashSet<PathBuf> = pages.iter().map(|p| PathBuf::from(&p.path)).collect();
         // files the folder already holds with the same bytes are left alone
-        let write = |rel: &str, bytes: &[u8]| -> Result<(), SiteError> {
+        let mut write = |rel: &str, bytes: &[u8]| -> Result<(), SiteError> {
+            keep.insert(PathBuf::from(rel));
             let path = dir.join(rel);
             if std::fs::metadata(&path).is_ok_and(|m| m.len() == bytes.len() as u64)
                 && std::fs::read(&path).is_ok_and(|old| old == bytes)
@@ -278,6 +346,7 @@ fn build_in<'s>(
             .keys()
             .filter(|p| p.starts_with("site-templates/static/"))
         {
+            own_file(snap, path)?;
             if let Ok(Ok(bytes)) = snap.read(path, 8 * 1024 * 1024) {
                 write(&path["site-templates/".len()..], &bytes)?;
             }
@@ -289,22 +358,33 @@ fn build_in<'s>(
             "catalog.json",
             feeds::catalog_json(&checked.catalog, &model).as_bytes(),
         )?;
-        Ok::<_, SiteError>((rendered, pages_ms))
+        Ok::<_, SiteError>((rendered, pages_ms, keep))
     })();
     let fail = |e: SiteError| {
         // a failed build leaves no half-written folder behind; the old site keeps serving
-        let _ = std::fs::remove_dir_all(&dir);
+        let _ = ledger.remove(&dir);
         e
     };
-    let (rendered, pages_ms) = staged.map_err(fail)?;
+    let (rendered, pages_ms, mut keep) = staged.map_err(fail)?;
+    // only regular files this build produced are published
+    let mut finish = |bundle: Vec<PathBuf>| {
+        keep.extend(bundle.into_iter().map(|f| Path::new("pagefind").join(f)));
+        publish::keep_only(&dir, &keep)
+            .and_then(|()| pages::commit_state(&ledger.pages_state(&dir), &rendered))
+    };
     let bundle_dir = dir.join("pagefind");
     let (records, search_ms, published) = match &live {
         // A site is serving: publish the new pages at once with its search index, then put the
         // new index in place when it is ready (readers switch to it with one rename).
         Some(live) => {
-            search::mirror_bundle(&live.join("pagefind"), &bundle_dir)
-                .and_then(|()| pages::commit_state(&dir, &rendered))
-                .map_err(|e| fail(io(&dir)(e)))?;
+            search::mirror_bundle(
+                &live.join("pagefind"),
+                &ledger.search_list(live),
+                &bundle_dir,
+                &ledger.search_list(&dir),
+            )
+            .and_then(&mut finish)
+            .map_err(|e| fail(io(&dir)(e)))?;
             publish::swap_in(&opts.out, &dir).map_err(|e| fail(io(&opts.out)(e)))?;
             let published = started.elapsed().as_millis();
             let (bundle, search_ms) = index_now(search.take());
@@ -313,15 +393,16 @@ fn build_in<'s>(
                     "{e:#} (the new pages are published with the previous search index)"
                 ))
             })?;
-            search::update_bundle(&bundle, &bundle_dir).map_err(io(&bundle_dir))?;
+            search::update_bundle(&bundle, &bundle_dir, &ledger.search_list(&dir))
+                .map_err(io(&bundle_dir))?;
             (bundle.records, search_ms, published)
         }
         // The first build: published whole, search included.
         None => {
             let (bundle, search_ms) = index_now(search.take());
             let bundle = bundle.map_err(|e| fail(SiteError::Search(format!("{e:#}"))))?;
-            search::write_bundle(&bundle, &bundle_dir)
-                .and_then(|()| pages::commit_state(&dir, &rendered))
+            search::write_bundle(&bundle, &bundle_dir, &ledger.search_list(&dir))
+                .and_then(&mut finish)
                 .map_err(|e| fail(io(&dir)(e)))?;
             publish::swap_in(&opts.out, &dir).map_err(|e| fail(io(&opts.out)(e)))?;
             (bundle.records, search_ms, started.elapsed().as_millis())
@@ -342,5 +423,6 @@ fn build_in<'s>(
         },
         dir,
         report: checked.report,
+        csp: model.site["csp"].as_str().unwrap_or_default().to_string(),
     })
 }

@@ -148,6 +148,50 @@ pub fn money(x: f64) -> String {
     }
 }
 
+/// `url` when it is an absolute http(s) URL, the only links the site renders from catalog data
+/// (`javascript:`, `data:` and the like never become links).
+pub fn web_link(url: &str) -> Option<String> {
+    url::Url::parse(url.trim())
+        .ok()
+        .filter(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+        .map(|u| u.to_string())
+}
+
+/// The pages' Content-Security-Policy: only the site's own scripts, styles and requests
+/// (Pagefind's search runs WebAssembly: `'wasm-unsafe-eval'`, which allows compiling wasm but
+/// no `eval` of text), images from the site or any https address, no plugins, frames, form
+/// targets or `<base>` elsewhere; plus the sources `[site.csp]` adds.
+pub fn content_security_policy(extra: Option<&crate::manifest::Csp>) -> String {
+    let add = |base: &str, more: Option<&Vec<String>>| {
+        let mut s = base.to_string();
+        for m in more.into_iter().flatten() {
+            s.push(' ');
+            s.push_str(m);
+        }
+        s
+    };
+    let frames = match extra.map(|e| &e.frame_src).filter(|f| !f.is_empty()) {
+        Some(f) => add("frame-src", Some(f)),
+        None => "frame-src 'none'".into(),
+    };
+    [
+        "default-src 'self'".to_string(),
+        add(
+            "script-src 'self' 'wasm-unsafe-eval'",
+            extra.map(|e| &e.script_src),
+        ),
+        add("style-src 'self'", extra.map(|e| &e.style_src)),
+        add("img-src 'self' https:", extra.map(|e| &e.img_src)),
+        add("font-src 'self'", extra.map(|e| &e.font_src)),
+        add("connect-src 'self'", extra.map(|e| &e.connect_src)),
+        frames,
+        "object-src 'none'".into(),
+        "base-uri 'self'".into(),
+        "form-action 'self'".into(),
+    ]
+    .join("; ")
+}
+
 /// An app's page, from the site root.
 pub fn app_url(id: &str) -> String {
     format!("apps/{id}/")
@@ -216,6 +260,7 @@ pub fn build(
     let site = json!({
         "title": cat.config.as_ref().map_or("App catalog".to_string(), |c| c.site.title.clone()),
         "base_url": cat.config.as_ref().map(|c| c.site.base_url.to_string()),
+        "csp": content_security_policy(cat.config.as_ref().map(|c| &c.site.csp)),
         "source": source,
     });
     let verdicts: BTreeMap<&str, &crate::check::AppResult> = checked
@@ -271,13 +316,13 @@ pub fn build(
             "description": a.description, "url": app_url(&a.id), "dir": e.dir,
             "team": team, "team_name": team_name(team), "team_description": cat.teams.get(team).and_then(|t| t.description.clone()),
             "tags": a.tags, "tier": a.tier, "runtime": a.runtime, "classification": a.data.classification, "status": a.lifecycle.status,
-            "endpoint": a.endpoint.as_ref().map(|u| u.to_string()), "owner": a.owner.primary, "backup": a.owner.backup,
+            "endpoint": a.endpoint.as_ref().and_then(|u| web_link(u.as_str())), "owner": a.owner.primary, "backup": a.owner.backup,
             "channel": a.support.as_ref().and_then(|s| s.channel.clone()), "sla": a.support.as_ref().and_then(|s| s.sla.clone()),
-            "oncall": a.support.as_ref().and_then(|s| s.oncall.clone()), "runbook": a.support.as_ref().and_then(|s| s.runbook.as_ref().map(|u| u.to_string())),
+            "oncall": a.support.as_ref().and_then(|s| s.oncall.clone()), "runbook": a.support.as_ref().and_then(|s| s.runbook.as_ref().and_then(|u| web_link(u.as_str()))),
             "auth": a.auth.as_ref().map(|x| x.kind),
             "scopes": scopes, "scope_links": scopes.iter().map(|s| json!({ "name": s, "slug": slug(s) })).collect::<Vec<_>>(),
             "residency": a.data.residency, "external_transfer": a.data.external_transfer, "justification": a.data.justification,
-            "sbom_url": sec.and_then(|s| s.sbom.clone()).filter(|s| s.starts_with("https://")),
+            "sbom_url": sec.and_then(|s| s.sbom.as_deref()).filter(|s| s.starts_with("https://")).and_then(web_link),
             "sbom_file": sec.and_then(|s| s.sbom_path()).map(str::to_string),
             "sbom_summary": if sbom["parsed"] == true { sbom_summary(&sbom) } else { Value::Null },
             "digest": sec.and_then(|s| s.artifact_digest.clone()),

@@ -18,10 +18,6 @@ use super::{SiteError, error_chain, markdown};
 /// Apps per list page; longer lists continue on `2/`, `3/`…
 pub const PER_PAGE: usize = 200;
 
-/// Where a build keeps the fingerprints of its pages (inside the build folder, so it is
-/// replaced together with the pages it describes).
-pub const STATE_FILE: &str = ".bazaar/pages.tsv";
-
 /// One page to render.
 pub struct Page {
     /// Its file, from the site root (`apps/x/index.html`).
@@ -238,14 +234,16 @@ pub fn list(model: &Model) -> Vec<Page> {
     out
 }
 
-/// The fingerprints of a finished build.
-pub fn read_state(dir: &Path) -> HashMap<String, u64> {
-    std::fs::read_to_string(dir.join(STATE_FILE))
+/// The fingerprints of a finished build, from its state file in Bazaar's ledger (see
+/// `publish`). Paths that would leave the build folder are dropped.
+pub fn read_state(file: &Path) -> HashMap<String, u64> {
+    std::fs::read_to_string(file)
         .unwrap_or_default()
         .lines()
         .filter_map(|l| {
             let (h, p) = l.split_once('\t')?;
-            Some((p.to_string(), u64::from_str_radix(h, 16).ok()?))
+            super::publish::safe_relative(p)
+                .then(|| Some((p.to_string(), u64::from_str_radix(h, 16).ok()?)))?
         })
         .collect()
 }
@@ -291,9 +289,10 @@ pub fn replace(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Renders the pages into `dir`, the build folder being updated: a page whose fingerprint is the
-/// one `dir` already holds is left alone; one that the published folder `live` holds is
-/// hard-linked from it; the rest are rendered. Pages `dir` held that the site no longer has are
-/// removed. `dir`'s fingerprints must have been read (and its state file removed) by the caller.
+/// one `dir` already holds is left alone; one that the published folder `live` holds (with its
+/// fingerprints) is hard-linked from it; the rest are rendered. Pages `dir` held that the site
+/// no longer has are removed. `dir`'s fingerprints must have been read (and its state file
+/// removed) by the caller.
 pub fn write(
     pages: &[Page],
     model: &Model,
@@ -301,17 +300,19 @@ pub fn write(
     templates_fp: u64,
     dir: &Path,
     held: &HashMap<String, u64>,
-    live: Option<&Path>,
+    live: Option<(&Path, HashMap<String, u64>)>,
 ) -> Result<Rendered, SiteError> {
     let io = |p: &Path| {
         let p = p.to_path_buf();
         move |e| SiteError::Io { path: p, source: e }
     };
-    let live_state = live.map(read_state).unwrap_or_default();
+    let (live, live_state) = match live {
+        Some((l, s)) => (Some(l), s),
+        None => (None, HashMap::new()),
+    };
     let parents: BTreeSet<PathBuf> = pages
         .iter()
         .filter_map(|p| dir.join(&p.path).parent().map(Path::to_path_buf))
-        .chain([dir.join(".bazaar")])
         .collect();
     for p in &parents {
         std::fs::create_dir_all(p).map_err(io(p))?;
@@ -331,7 +332,9 @@ pub fn write(
             }
             let fp = h.0.finish();
             let target = dir.join(&page.path);
-            if held.get(&page.path) == Some(&fp) && target.is_file() {
+            if held.get(&page.path) == Some(&fp)
+                && std::fs::symlink_metadata(&target).is_ok_and(|m| m.is_file())
+            {
                 return Ok((fp, false));
             }
             if let Some(live) = live
@@ -339,8 +342,10 @@ pub fn write(
             {
                 let from = live.join(&page.path);
                 let _ = std::fs::remove_file(&target);
-                if std::fs::hard_link(&from, &target).is_ok()
-                    || std::fs::copy(&from, &target).is_ok()
+                // only a regular file is linked (a link would be linked as a link)
+                if std::fs::symlink_metadata(&from).is_ok_and(|m| m.is_file())
+                    && (std::fs::hard_link(&from, &target).is_ok()
+                        || std::fs::copy(&from, &target).is_ok())
                 {
                     return Ok((fp, false));
                 }
@@ -375,7 +380,10 @@ pub fn write(
         state.push_str(&format!("{fp:016x}\t{}\n", page.path));
     }
     // pages of apps, tags or teams that are gone
-    for gone in held.keys().filter(|p| !now.contains(p.as_str())) {
+    for gone in held
+        .keys()
+        .filter(|p| !now.contains(p.as_str()) && super::publish::safe_relative(p))
+    {
         let path = dir.join(gone);
         let _ = std::fs::remove_file(&path);
         if let Some(parent) = path.parent() {
@@ -386,8 +394,8 @@ pub fn write(
     Ok(stats)
 }
 
-/// Records the fingerprints of a [`write`] in `dir`: called once everything else of the build is
-/// in place, so a folder with a state file always holds a whole build.
-pub fn commit_state(dir: &Path, rendered: &Rendered) -> std::io::Result<()> {
-    replace(&dir.join(STATE_FILE), rendered.state.as_bytes())
+/// Records the fingerprints of a [`write`] in the ledger's `file`: called once everything else
+/// of the build is in place, so a folder with a state file always holds a whole build.
+pub fn commit_state(file: &Path, rendered: &Rendered) -> std::io::Result<()> {
+    super::publish::write_atomic(file, rendered.state.as_bytes())
 }

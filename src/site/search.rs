@@ -24,6 +24,14 @@ pub struct Bundle {
 
 /// The words of a README, without markup (HTML in it is dropped, not indexed).
 pub fn plain_text(markdown: &str, max: usize) -> String {
+    // past the renderer's limits (see `catalog::readme`): indexed as it is, never parsed
+    if crate::catalog::readme::too_complex(markdown).is_some() {
+        let mut cut = max.min(markdown.len());
+        while !markdown.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return markdown[..cut].to_string();
+    }
     let mut out = String::with_capacity(markdown.len().min(max));
     for ev in Parser::new(markdown) {
         match ev {
@@ -204,7 +212,12 @@ fn index_on(
 /// Writes a bundle into `dir` (the build folder's `pagefind/`), touching only what changed:
 /// Pagefind names its index, fragment, filter and meta files by a hash of their content, so one
 /// that exists is already right; the few fixed names are compared; stale files are removed.
-pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<()> {
+/// The bundle's files are listed in `list` (in Bazaar's ledger) and returned.
+pub fn write_bundle(
+    bundle: &Bundle,
+    dir: &std::path::Path,
+    list: &std::path::Path,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
     use rayon::prelude::*;
     use std::collections::{BTreeSet, HashSet};
     let keep: HashSet<std::path::PathBuf> = bundle
@@ -229,37 +242,43 @@ pub fn write_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<(
         .into_iter()
         .filter_map(Result::ok)
     {
-        if e.file_type().is_file() && !keep.contains(e.path()) {
+        if !e.file_type().is_dir() && !keep.contains(e.path()) {
             std::fs::remove_file(e.path())?;
         }
     }
-    write_manifest(dir, bundle.files.iter().map(|(n, _)| n.as_path()))
+    let names: Vec<std::path::PathBuf> = bundle.files.iter().map(|(n, _)| n.clone()).collect();
+    write_manifest(list, &names)?;
+    Ok(names)
 }
 
-/// Makes `to` hold the bundle `from` holds (the published site's): files with the same name and
-/// size are kept (Pagefind names index files by their content), others are hard-linked from
-/// `from`, and files `from` lacks are removed.
-pub fn mirror_bundle(from: &std::path::Path, to: &std::path::Path) -> std::io::Result<()> {
+/// Makes `to` hold the bundle `from` holds (the published site's, whose files its ledger list
+/// `from_list` names): files with the same name and size are kept (Pagefind names index files
+/// by their content), others are hard-linked from `from`, and files `from` lacks are removed.
+/// Lists the files in `to_list` and returns them.
+pub fn mirror_bundle(
+    from: &std::path::Path,
+    from_list: &std::path::Path,
+    to: &std::path::Path,
+    to_list: &std::path::Path,
+) -> std::io::Result<Vec<std::path::PathBuf>> {
     use std::collections::HashSet;
     // the files of the current index only: the previous index's files left for late readers
     // are not carried over
-    let names: Vec<std::path::PathBuf> = match read_manifest(from) {
-        Some(names) => names,
-        None => walkdir::WalkDir::new(from)
-            .into_iter()
-            .filter_map(Result::ok)
-            .filter(|e| e.file_type().is_file())
-            .filter_map(|e| e.path().strip_prefix(from).ok().map(|p| p.to_path_buf()))
-            .collect(),
-    };
+    let names: Vec<std::path::PathBuf> = read_manifest(from_list).unwrap_or_default();
     let mut keep: HashSet<std::path::PathBuf> = HashSet::new();
     for rel in &names {
         let source = from.join(rel);
         let target = to.join(rel);
         keep.insert(target.clone());
-        let same = match (std::fs::metadata(&source), std::fs::metadata(&target)) {
-            (Ok(a), Ok(b)) => {
-                a.len() == b.len()
+        let Ok(meta) = std::fs::symlink_metadata(&source) else {
+            continue;
+        };
+        if !meta.is_file() {
+            continue; // only regular files are carried over
+        }
+        let same = match std::fs::symlink_metadata(&target) {
+            Ok(b) if b.is_file() => {
+                meta.len() == b.len()
                     && (is_hashed(rel)
                         || std::fs::read(&source).ok() == std::fs::read(&target).ok())
             }
@@ -278,19 +297,24 @@ pub fn mirror_bundle(from: &std::path::Path, to: &std::path::Path) -> std::io::R
     }
     if to.is_dir() {
         for e in walkdir::WalkDir::new(to).into_iter().filter_map(Result::ok) {
-            if e.file_type().is_file() && !keep.contains(e.path()) {
+            if !e.file_type().is_dir() && !keep.contains(e.path()) {
                 std::fs::remove_file(e.path())?;
             }
         }
     }
-    write_manifest(to, names.iter().map(|p| p.as_path()))
+    write_manifest(to_list, &names)?;
+    Ok(names)
 }
 
 /// Puts a new bundle into the `pagefind/` of the site being served, so that no reader sees a
 /// mix: new content-named files first, then the fixed names, `pagefind-entry.json` (which
 /// names the index readers load) last, each by one rename. Files of the previous index stay for
 /// readers who loaded it; the next build into this folder removes them.
-pub fn update_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<()> {
+pub fn update_bundle(
+    bundle: &Bundle,
+    dir: &std::path::Path,
+    list: &std::path::Path,
+) -> std::io::Result<()> {
     let mut files: Vec<&(std::path::PathBuf, Vec<u8>)> = bundle.files.iter().collect();
     // content-named files, then fixed names, the entry file last
     files.sort_by_key(|(name, _)| (name.as_os_str() == "pagefind-entry.json", !is_hashed(name)));
@@ -310,40 +334,31 @@ pub fn update_bundle(bundle: &Bundle, dir: &std::path::Path) -> std::io::Result<
         std::fs::write(&tmp, bytes)?;
         std::fs::rename(&tmp, &path)?;
     }
-    write_manifest(dir, bundle.files.iter().map(|(n, _)| n.as_path()))
+    let names: Vec<std::path::PathBuf> = bundle.files.iter().map(|(n, _)| n.clone()).collect();
+    write_manifest(list, &names)
 }
 
-/// Where a build folder lists the files of its current search bundle (`pagefind/` may also
-/// hold the previous index's files for a while: readers who loaded it still fetch them).
-fn manifest_path(bundle_dir: &std::path::Path) -> std::path::PathBuf {
-    bundle_dir
-        .parent()
-        .unwrap_or(bundle_dir)
-        .join(".bazaar/search-files.txt")
-}
-
-fn write_manifest<'a>(
-    bundle_dir: &std::path::Path,
-    names: impl Iterator<Item = &'a std::path::Path>,
-) -> std::io::Result<()> {
-    let path = manifest_path(bundle_dir);
-    if let Some(parent) = path.parent() {
+/// Lists the files of a build folder's current search bundle in `list`, Bazaar's ledger (its
+/// `pagefind/` may also hold the previous index's files for a while: readers who loaded it
+/// still fetch them).
+fn write_manifest(list: &std::path::Path, names: &[std::path::PathBuf]) -> std::io::Result<()> {
+    if let Some(parent) = list.parent() {
         std::fs::create_dir_all(parent)?;
     }
     let text: String = names
+        .iter()
         .map(|n| format!("{}\n", n.to_string_lossy()))
         .collect();
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(tmp, path)
+    super::publish::write_atomic(list, text.as_bytes())
 }
 
-/// The files of a folder's current bundle, when it lists them.
-fn read_manifest(bundle_dir: &std::path::Path) -> Option<Vec<std::path::PathBuf>> {
-    let text = std::fs::read_to_string(manifest_path(bundle_dir)).ok()?;
+/// The files of a folder's current bundle, when its list exists; names that would leave the
+/// bundle's folder are dropped.
+fn read_manifest(list: &std::path::Path) -> Option<Vec<std::path::PathBuf>> {
+    let text = std::fs::read_to_string(list).ok()?;
     Some(
         text.lines()
-            .filter(|l| !l.is_empty() && !l.contains(".."))
+            .filter(|l| super::publish::safe_relative(l))
             .map(std::path::PathBuf::from)
             .collect(),
     )

@@ -31,6 +31,14 @@ use crate::diagnostics::{Format, Report, Severity, render};
 pub const EVENTS_PATH: &str = "/__bazaar/events";
 /// The JSON status of the latest build: `{"generation": n, "ok": bool, "errors": n}`.
 pub const STATUS_PATH: &str = "/__bazaar/status";
+/// The live-reload script every page loads (a file: the pages' policy runs no inline script).
+pub const RELOAD_PATH: &str = "/__bazaar/reload.js";
+/// The style sheet of the preview's own pages (diagnostics, failed build).
+pub const STYLE_PATH: &str = "/__bazaar/preview.css";
+
+/// How long a client may take to send a request's headers before the connection is closed
+/// (a slow client must not hold connections open forever).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How long the catalog must stay quiet after a change before a rebuild starts (an editor's
 /// save is often several events: write a temporary file, rename it, change attributes).
@@ -76,6 +84,11 @@ pub enum Note {
         /// Why.
         message: String,
     },
+    /// The server listens on an address other machines can reach.
+    Exposed {
+        /// The address.
+        addr: SocketAddr,
+    },
     /// The server stopped and removed its private build.
     Stopped,
 }
@@ -100,6 +113,10 @@ impl std::fmt::Display for Note {
             Note::Failed { message } => write!(
                 f,
                 "build failed: {message}; pages show the error until the next good build"
+            ),
+            Note::Exposed { addr } => write!(
+                f,
+                "warning: listening on {addr}, which other machines can reach; the preview is meant for this one (the default --bind 127.0.0.1 keeps it local)"
             ),
             Note::Stopped => write!(f, "stopped"),
         }
@@ -163,11 +180,15 @@ struct Status {
     errors: usize,
     /// The diagnostics page shown instead of every page, when not ok.
     overlay: Option<Arc<str>>,
+    /// The Content-Security-Policy of the latest site built (sent with every answer).
+    csp: Option<Arc<str>>,
 }
 
 /// What the handlers and the rebuild loop share.
 struct Shared {
     root: PathBuf,
+    /// The port the server listens on (requests must name it in `Host`).
+    port: u16,
     out: PathBuf,
     ctx: crate::context::Context,
     status: RwLock<Status>,
@@ -196,9 +217,11 @@ impl Shared {
     /// Records a build's outcome, tells open pages to reload and logs it.
     fn apply(&self, result: Result<Built, SiteError>, elapsed: Duration) {
         let mut pages = 0;
+        let mut csp = None;
         let (ok, errors, overlay, note) = match result {
             Ok(built) => {
                 pages = built.pages;
+                csp = Some(Arc::from(built.csp.as_str()));
                 match built.report.count(Severity::Error) {
                     0 => (true, 0, None, None),
                     errors => (
@@ -225,6 +248,9 @@ impl Shared {
             s.ok = ok;
             s.errors = errors;
             s.overlay = overlay.map(Arc::from);
+            if csp.is_some() {
+                s.csp = csp;
+            }
             s.generation
         };
         let _ = self.reload.send(generation);
@@ -276,6 +302,7 @@ pub async fn serve(
     let (reload, _) = broadcast::channel(16);
     let shared = Arc::new(Shared {
         root: root.clone(),
+        port: addr.port(),
         out: out.clone(),
         ctx: opts.ctx.clone(),
         status: RwLock::new(Status::default()),
@@ -294,8 +321,8 @@ pub async fn serve(
         .map_err(|e| ServeError::Server(std::io::Error::other(e)))?
     };
     match first {
-        (Err(e @ (SiteError::Check(_) | SiteError::Io { .. })), _) => {
-            cleanup(&out);
+        (Err(e @ (SiteError::Check(_) | SiteError::Io { .. } | SiteError::Refused { .. })), _) => {
+            cleanup(&root, &out);
             return Err(e.into());
         }
         (result, elapsed) => shared.apply(result, elapsed),
@@ -309,17 +336,13 @@ pub async fn serve(
         stop_rx.clone(),
     ));
     let app = router(shared.clone());
-    let mut server_stop = stop_rx.clone();
-    let mut server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = server_stop.wait_for(|stop| *stop).await;
-            })
-            .await
-    });
+    let mut server = tokio::spawn(accept_loop(listener, app, stop_rx.clone()));
     log(&Note::Serving {
         url: format!("http://{addr}/"),
     });
+    if !addr.ip().is_loopback() {
+        log(&Note::Exposed { addr });
+    }
 
     let failed = tokio::select! {
         () = shutdown => None,
@@ -337,7 +360,7 @@ pub async fn serve(
     }
     // let a build in progress finish before its folder is removed
     let _ = rebuilder.await;
-    cleanup(&out);
+    cleanup(&root, &out);
     log(&Note::Stopped);
     match failed {
         Some(e) => Err(ServeError::Server(e)),
@@ -345,13 +368,141 @@ pub async fn serve(
     }
 }
 
-/// The HTTP routes: the event stream, the status, and the site for everything else.
+/// Accepts connections until `stop`, each served by hyper's HTTP/1 with a deadline for the
+/// request headers ([`HEADER_TIMEOUT`]); then waits for open connections to finish.
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    app: Router,
+    mut stop: watch::Receiver<bool>,
+) -> std::io::Result<()> {
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    loop {
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((stream, _)) => stream,
+                // a connection that failed before it was accepted, or too many open files:
+                // keep serving the others
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = async { let _ = stop.wait_for(|stop| *stop).await; } => break,
+        };
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .serve_connection(
+                hyper_util::rt::TokioIo::new(stream),
+                hyper_util::service::TowerToHyperService::new(app.clone()),
+            );
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
+}
+
+/// The HTTP routes: the event stream, the status, the preview's script and style, and the site
+/// for everything else; every request first passes [`guard`].
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(EVENTS_PATH, get(events))
         .route(STATUS_PATH, get(status))
+        .route(RELOAD_PATH, get(reload_script))
+        .route(STYLE_PATH, get(preview_style))
         .fallback(site)
+        .layer(axum::middleware::from_fn_with_state(shared.clone(), guard))
         .with_state(shared)
+}
+
+/// Answers only requests addressed to this server by a name that cannot be rebound: `localhost`
+/// or an IP address, with the port it listens on. A page on another site whose DNS name now
+/// resolves to 127.0.0.1 (DNS rebinding) sends its own name and gets 421. Every answer carries
+/// the site's Content-Security-Policy.
+async fn guard(
+    State(shared): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or_default();
+    let mut r = if host_allowed(host, shared.port) {
+        next.run(req).await
+    } else {
+        response(
+            StatusCode::MISDIRECTED_REQUEST,
+            "text/plain; charset=utf-8",
+            Body::from(format!(
+                "this preview answers only to localhost:{0} or an IP address with port {0}\n",
+                shared.port
+            )),
+        )
+    };
+    let csp = shared
+        .status()
+        .csp
+        .unwrap_or_else(|| Arc::from(super::model::content_security_policy(None).as_str()));
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    r
+}
+
+/// Whether a `Host` header names this server: `localhost` or an IP address (names that DNS
+/// rebinding cannot take over), with `port` (which may be left out only when it is 80).
+fn host_allowed(host: &str, port: u16) -> bool {
+    let (name, given) = if let Some(rest) = host.strip_prefix('[') {
+        // [v6]:port
+        match rest.split_once(']') {
+            Some((v6, tail)) if v6.parse::<std::net::Ipv6Addr>().is_ok() => {
+                (v6, tail.strip_prefix(':'))
+            }
+            _ => return false,
+        }
+    } else {
+        match host.rsplit_once(':') {
+            Some((n, p)) => (n, Some(p)),
+            None => (host, None),
+        }
+    };
+    let port_ok = match given {
+        Some(p) => p.parse::<u16>() == Ok(port),
+        None => port == 80,
+    };
+    let name_ok = name.eq_ignore_ascii_case("localhost")
+        || name.parse::<std::net::Ipv4Addr>().is_ok()
+        || (host.starts_with('[') && name.parse::<std::net::Ipv6Addr>().is_ok());
+    port_ok && name_ok
+}
+
+/// `/__bazaar/reload.js`: reloads the page when a build newer than the one it was served from
+/// (its `data-generation`) is announced, including after a restart.
+async fn reload_script() -> Response {
+    response(
+        StatusCode::OK,
+        "text/javascript; charset=utf-8",
+        Body::from(format!(
+            "(function(){{var me=document.currentScript;var g=me&&me.getAttribute(\"data-generation\");\
+var s=new EventSource(\"{EVENTS_PATH}\");function check(e){{if(e.data!==g){{s.close();location.reload();}}}}\
+s.addEventListener(\"hello\",check);s.addEventListener(\"reload\",check);}})();\n"
+        )),
+    )
+}
+
+/// `/__bazaar/preview.css`: the style of the diagnostics and failure pages.
+async fn preview_style() -> Response {
+    response(
+        StatusCode::OK,
+        "text/css; charset=utf-8",
+        Body::from(PAGE_STYLE),
+    )
 }
 
 /// Rebuilds after each quiet period that follows a change, until `stop`.
@@ -498,14 +649,19 @@ fn ignore_in_git(out: &Path) {
     }
 }
 
-/// Removes the published link, both build folders and the lock (and `.bazaar-serve/` when
-/// nothing else is left in it).
-fn cleanup(out: &Path) {
-    let _ = std::fs::remove_file(out);
-    for slot in super::publish::slots(out) {
-        let _ = std::fs::remove_dir_all(slot);
+/// Removes the published link, both build folders (when Bazaar's ledger says they are its own)
+/// and the ledger (and `.bazaar-serve/` when nothing else is left in it).
+fn cleanup(root: &Path, out: &Path) {
+    let ledger = super::publish::Ledger::of(root, out);
+    if std::fs::symlink_metadata(out).is_ok_and(|m| m.file_type().is_symlink()) {
+        let _ = std::fs::remove_file(out);
     }
-    let _ = std::fs::remove_file(super::publish::lock_path(out));
+    for slot in super::publish::slots(out) {
+        if matches!(ledger.owns(&slot), Ok(true)) {
+            let _ = ledger.remove(&slot);
+        }
+    }
+    ledger.forget();
     if let Some(dir) = out.parent()
         && dir.file_name().is_some_and(|n| n == ".bazaar-serve")
     {
@@ -644,6 +800,10 @@ fn respond(shared: &Shared, raw_path: &str, query: Option<&str>) -> Response {
             None => return missing(Some(&base)),
         }
     }
+    // only regular files (the path is canonical: never a link itself)
+    if !std::fs::symlink_metadata(&file).is_ok_and(|m| m.is_file()) {
+        return missing(Some(&base));
+    }
     let Ok(bytes) = std::fs::read(&file) else {
         return missing(Some(&base));
     };
@@ -781,15 +941,12 @@ fn response(code: StatusCode, content_type: &'static str, body: Body) -> Respons
     r
 }
 
-/// Inserts the live-reload script just before the last `</body>` (or at the end). The page
-/// reloads when a build newer than the one it was served from is announced, including when it
-/// reconnects to a restarted server.
+/// Inserts the live-reload script (a file of the preview, [`RELOAD_PATH`]) just before the last
+/// `</body>` (or at the end). The page reloads when a build newer than the one it was served
+/// from is announced, including when it reconnects to a restarted server.
 pub fn inject_reload(page: &str, generation: u64) -> String {
-    let script = format!(
-        "<script>(function(){{var g=\"{generation}\";var s=new EventSource(\"{EVENTS_PATH}\");\
-function check(e){{if(e.data!==g){{s.close();location.reload();}}}}\
-s.addEventListener(\"hello\",check);s.addEventListener(\"reload\",check);}})();</script>\n"
-    );
+    let script =
+        format!("<script src=\"{RELOAD_PATH}\" data-generation=\"{generation}\"></script>\n");
     match find_ignore_case(page, "</body>", true) {
         Some(i) => format!("{}{script}{}", &page[..i], &page[i..]),
         None => format!("{page}{script}"),
@@ -819,7 +976,7 @@ fn page_shell(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-<title>{}</title>\n<style>{PAGE_STYLE}</style>\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
+<title>{}</title>\n<link rel=\"stylesheet\" href=\"{STYLE_PATH}\">\n</head>\n<body>\n<main>\n{body}</main>\n</body>\n</html>\n",
         escape_html(title)
     )
 }
@@ -943,10 +1100,39 @@ mod tests {
     #[test]
     fn the_script_goes_before_the_last_body_end() {
         let page = inject_reload("<html><body><p>x</p></BODY></html>", 7);
-        let at = page.find("<script>").unwrap();
-        assert!(page[at..].starts_with("<script>(function(){var g=\"7\""));
+        let at = page.find("<script").unwrap();
+        assert!(
+            page[at..].starts_with("<script src=\"/__bazaar/reload.js\" data-generation=\"7\">")
+        );
         assert!(page.ends_with("</script>\n</BODY></html>"), "{page}");
-        assert!(inject_reload("no body", 1).starts_with("no body<script>"));
+        assert!(inject_reload("no body", 1).starts_with("no body<script"));
+    }
+
+    #[test]
+    fn only_names_that_cannot_be_rebound_are_answered() {
+        for ok in [
+            "127.0.0.1:8000",
+            "localhost:8000",
+            "LOCALHOST:8000",
+            "[::1]:8000",
+            "192.168.1.5:8000",
+        ] {
+            assert!(host_allowed(ok, 8000), "{ok}");
+        }
+        for bad in [
+            "evil.example:8000",
+            "evil.example",
+            "localhost",
+            "127.0.0.1:8001",
+            "localhost.evil.example:8000",
+            "[::1]",
+            "::1:8000",
+            "",
+            "127.0.0.1:8000:8000",
+        ] {
+            assert!(!host_allowed(bad, 8000), "{bad}");
+        }
+        assert!(host_allowed("localhost", 80));
     }
 
     #[test]

@@ -697,7 +697,10 @@ async fn dangers(b: &Browser, ours: &[String]) -> Vec<String> {
                  }
                }
              }
-             const active = 'iframe, frame, object, embed, base, meta[http-equiv], body style, body link';
+             // the site's own Content-Security-Policy (in the head, from base.html) is the one
+             // meta allowed: any other could redirect or change the policy
+             const active = 'iframe, frame, object, embed, base, body meta, '
+               + 'head meta[http-equiv]:not([http-equiv=Content-Security-Policy]), body style, body link';
              for (const e of document.querySelectorAll(active))
                out.push('element: ' + e.outerHTML.slice(0, 100));
              // where catalog text is rendered: no forms, no inline styles, no foreign markup
@@ -886,6 +889,12 @@ async fn hostile_readme_and_summary_are_inert_in_the_browser() {
 async fn search(b: &Browser, base: &str, query: &str) -> (Vec<String>, String) {
     b.open(base).await;
     let input = b.wait_for("#search input.pagefind-ui__search-input").await;
+    // searching loads Pagefind's index and WebAssembly: under the pages' Content-Security-Policy
+    b.js(
+        "window.__csp = []; document.addEventListener('securitypolicyviolation', \
+          e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI)); return null",
+    )
+    .await;
     input.send_keys(query).await.unwrap();
     b.wait_for(".pagefind-ui__result-link").await;
     // results arrive in batches: wait until the message settles
@@ -898,6 +907,8 @@ async fn search(b: &Browser, base: &str, query: &str) -> (Vec<String>, String) {
         }
         last = now;
     }
+    let blocked = b.js("return window.__csp").await;
+    assert_eq!(blocked, json!([]), "the policy blocked part of the search");
     (result_titles(b).await, last)
 }
 

@@ -12,6 +12,7 @@ mod policy;
 mod policy_limits;
 mod proptest_governed;
 mod proptest_parser;
+mod security;
 mod serve;
 mod signing;
 mod site;

@@ -18,7 +18,7 @@ use crate::support::*;
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 const APP: &str = "/apps/com.acme.finance.expense-tracker/";
-const SCRIPT: &str = "new EventSource(\"/__bazaar/events\")";
+const SCRIPT: &str = "<script src=\"/__bazaar/reload.js\" data-generation=";
 
 /// A running `bazaar serve`; killed when dropped, so a failing test leaves no server behind.
 struct Server {
@@ -552,4 +552,185 @@ fn serve_shows_a_failed_build_and_keeps_the_last_good_site() {
         "{}",
         app.body
     );
+}
+
+impl Server {
+    /// `bazaar serve` with extra arguments (e.g. `--bind`).
+    fn start_with(root: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bazaar"))
+            .args(["serve", "--port", "0", "--root"])
+            .arg(root)
+            .args(extra)
+            .env("NO_COLOR", "1")
+            .env("BAZAAR_TODAY", TODAY)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run bazaar serve");
+        let pipe = child.stderr.take().expect("stderr is piped");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let (tx, rx) = channel::<String>();
+        let log = stderr.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                log.lock().unwrap().push_str(&(line.clone() + "\n"));
+                let _ = tx.send(line);
+            }
+        });
+        let mut server = Server {
+            child,
+            addr: String::new(),
+            stderr,
+        };
+        server.addr = server.wait_for_url(&rx);
+        server
+    }
+}
+
+/// `GET /` with the given `Host` header.
+fn get_with_host(addr: &str, host: &str) -> Reply {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    write!(
+        s,
+        "GET / HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let raw = String::from_utf8_lossy(&raw);
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let (status, headers) = parse_head(head);
+    Reply {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+#[test]
+fn serve_answers_only_to_its_own_host_names() {
+    let dir = demo_copy();
+    let server = Server::start(dir.path());
+    let port = server.addr.rsplit(':').next().unwrap().to_string();
+    for ok in [
+        server.addr.clone(),
+        format!("localhost:{port}"),
+        format!("LocalHost:{port}"),
+        format!("[::1]:{port}"),
+    ] {
+        let r = get_with_host(&server.addr, &ok);
+        assert_eq!(r.status, 200, "Host: {ok}");
+    }
+    // DNS rebinding: a page on evil.example whose name now resolves to 127.0.0.1
+    for bad in [
+        format!("evil.example:{port}"),
+        "evil.example".to_string(),
+        format!("localhost.evil.example:{port}"),
+        format!("127.0.0.1:{}", port.parse::<u16>().unwrap().wrapping_add(1)),
+    ] {
+        let r = get_with_host(&server.addr, &bad);
+        assert!(
+            r.status == 421 || r.status == 400,
+            "Host: {bad}: {}",
+            r.status
+        );
+        assert!(!r.body.contains("id=\"search\""), "Host: {bad}");
+    }
+}
+
+#[test]
+fn serve_sends_a_content_security_policy_and_no_inline_script() {
+    let dir = demo_copy();
+    let server = Server::start(dir.path());
+    for page in ["/", APP, "/no/such/page/"] {
+        let r = server.get(page);
+        let csp = r.header("content-security-policy");
+        assert!(
+            csp.contains("script-src 'self'") && csp.contains("object-src 'none'"),
+            "{page}: {csp:?}"
+        );
+        assert!(!csp.contains("unsafe-inline"), "{page}: {csp}");
+        // every script is a file of the site (the policy forbids inline ones)
+        let lower = r.body.to_lowercase();
+        assert!(!lower.contains("<script>"), "{page}: inline script");
+    }
+    let reload = server.get("/__bazaar/reload.js");
+    assert_eq!(reload.status, 200);
+    assert!(reload.body.contains("EventSource"));
+}
+
+#[test]
+fn serve_closes_a_connection_whose_headers_never_finish() {
+    let dir = demo_copy();
+    let server = Server::start(dir.path());
+    let mut s = TcpStream::connect(&server.addr).unwrap();
+    s.set_read_timeout(Some(TIMEOUT)).unwrap();
+    let started = Instant::now();
+    write!(s, "GET / HTTP/1.1\r\nHost: {}\r\nX-Slow: ", server.addr).unwrap();
+    // a slowloris client: a byte now and then, never the end of the headers
+    let mut raw = Vec::new();
+    let closed = loop {
+        let _ = s.write_all(b"a");
+        s.set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+        let mut buf = [0u8; 1024];
+        match s.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(n) => raw.extend_from_slice(&buf[..n]),
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => break true,
+        }
+        if started.elapsed() > TIMEOUT {
+            break false;
+        }
+    };
+    assert!(closed, "still open after {TIMEOUT:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    // the server still answers others
+    assert_eq!(server.get("/").status, 200);
+}
+
+#[test]
+fn serve_warns_when_it_listens_beyond_this_machine() {
+    let dir = demo_copy();
+    let server = Server::start_with(dir.path(), &["--bind", "0.0.0.0"]);
+    let log = server.stderr_with("warning:");
+    assert!(
+        log.contains("warning:") && log.contains("0.0.0.0") && log.contains("127.0.0.1"),
+        "{log}"
+    );
+    let local = Server::start(dir.path());
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(!local.stderr().contains("warning:"), "{}", local.stderr());
+}
+
+#[cfg(unix)]
+#[test]
+fn serve_never_publishes_a_hard_link_from_site_templates() {
+    let dir = demo_copy();
+    let outside = tempfile::tempdir().unwrap();
+    let secret = outside.path().join("secret.txt");
+    std::fs::write(&secret, "hard-linked-secret-5521").unwrap();
+    let statics = dir.path().join("site-templates/static");
+    std::fs::create_dir_all(&statics).unwrap();
+    if std::fs::hard_link(&secret, statics.join("leak.txt")).is_err() {
+        // a temporary folder on another file system: link within the catalog's instead
+        let inside = dir.path().join("secret.txt");
+        std::fs::write(&inside, "hard-linked-secret-5521").unwrap();
+        std::fs::hard_link(&inside, statics.join("leak.txt")).unwrap();
+    }
+    let server = Server::start(dir.path());
+    let r = server.get("/static/leak.txt");
+    assert_ne!(r.status, 200, "{}", r.body);
+    assert!(!r.body.contains("hard-linked-secret-5521"));
+    let log = server.stderr_with("hard link");
+    assert!(log.contains("hard link"), "{log}");
 }
