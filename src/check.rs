@@ -11,9 +11,9 @@ use serde_json::json;
 use crate::catalog::{AppChange, Catalog, Diff, Snapshot, SnapshotError, id_token};
 use crate::context::Context;
 use crate::diagnostics::{Code, Finding, Report, Severity};
-use crate::git::merge::{MergeTreeError, Outcome, Submission};
 use crate::manifest::{self, App, Config, MAX_MANIFEST_BYTES};
 use crate::policy::{self, InputContext, PolicySet, Risk};
+use crate::source::merge::{MergeTreeError, Outcome, Submission};
 
 /// What to check.
 #[derive(Debug, Clone, Default)]
@@ -158,7 +158,7 @@ fn sources(opts: &CheckOptions) -> Result<Sources, CheckError> {
     if !opts.root.exists() {
         return Err(CheckError::NoRoot(opts.root.clone()));
     }
-    let sub = crate::git::merge::submission(&opts.root, base, rev)?;
+    let sub = crate::source::merge::submission(&opts.root, base, rev)?;
     let repo = crate::git::Repo::open(&opts.root).map_err(SnapshotError::from)?;
     let mut findings = Vec::new();
     // The change is read from the tree diff (merge base -> head), and only the judged tree is

@@ -11,10 +11,10 @@ use git2::{BranchType, Oid, Repository};
 use crate::catalog::{AppChange, Snapshot};
 use crate::check::{CheckError, CheckOptions, Checked, check};
 use crate::context::Context;
-use crate::git::merge::Outcome;
 use crate::git::write::{WriteError, move_branch, signed_commit};
 use crate::review::{Approval, MergeRecord, Roster, coverage};
 use crate::signing::{KeyError, Signer};
+use crate::source::merge::Outcome;
 
 /// What to merge.
 #[derive(Debug, Clone, Default)]

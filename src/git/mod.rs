@@ -2,7 +2,6 @@
 //! database without a checkout; writes (signed commits, branch moves with a compare-and-swap)
 //! go through git2, in [`write`].
 
-pub mod merge;
 pub mod write;
 
 use std::path::Path;

@@ -4,6 +4,7 @@
 //! is the same for both sources, so both give the same catalog. It knows nothing of the
 //! catalog's layout besides which top-level paths a catalog is made of.
 
+pub mod merge;
 pub mod tree;
 
 use std::collections::BTreeMap;

@@ -138,13 +138,15 @@ pub struct PathChange {
     pub is_tree: bool,
     /// Its object in the new tree.
     pub new: Option<gix::ObjectId>,
+    /// Its mode in the new tree (Git's octal value, e.g. 0o100644).
+    pub mode: Option<u32>,
 }
 
-/// The entries of a tree (name → (id, is a tree)); an absent tree is empty.
+/// The entries of a tree (name → (id, is a tree, mode)); an absent tree is empty.
 fn entries(
     repo: &gix::Repository,
     tree: Option<gix::ObjectId>,
-) -> Result<BTreeMap<String, (gix::ObjectId, bool)>, GitError> {
+) -> Result<BTreeMap<String, (gix::ObjectId, bool, u32)>, GitError> {
     let mut out = BTreeMap::new();
     let Some(id) = tree else { return Ok(out) };
     let t = repo.find_tree(id).map_err(|e| read_err("tree", e))?;
@@ -152,13 +154,18 @@ fn entries(
         let e = e.map_err(|e| read_err("tree entry", e))?;
         out.insert(
             e.filename().to_str_lossy().into_owned(),
-            (e.oid().to_owned(), e.mode().is_tree()),
+            (
+                e.oid().to_owned(),
+                e.mode().is_tree(),
+                u32::from(e.mode().value()),
+            ),
         );
     }
     Ok(out)
 }
 
-/// The paths that differ between two trees, limited to the top-level `roots`. Folders whose
+/// The paths that differ between two trees, limited to the top-level `roots` (all of them when
+/// `roots` is empty). Folders whose
 /// path `stop` accepts are reported whole (not descended into); other folders are descended
 /// into, and only their differing files are reported. Equal subtrees are skipped unread.
 pub fn diff(
@@ -188,7 +195,7 @@ fn walk(
     let (o, n) = (entries(repo, old)?, entries(repo, new)?);
     let names: BTreeSet<&String> = o.keys().chain(n.keys()).collect();
     for name in names {
-        if prefix.is_empty() && !roots.contains(&name.as_str()) {
+        if prefix.is_empty() && !roots.is_empty() && !roots.contains(&name.as_str()) {
             continue;
         }
         let path = if prefix.is_empty() {
@@ -213,14 +220,14 @@ fn walk(
             )?;
             continue;
         }
-        let push = |out: &mut Vec<PathChange>, change, e: Option<&(gix::ObjectId, bool)>| {
+        let push = |out: &mut Vec<PathChange>, change, e: Option<&(gix::ObjectId, bool, u32)>| {
+            let kept = change != Change::Removed;
             out.push(PathChange {
                 path: path.clone(),
                 change,
                 is_tree: e.is_some_and(|e| e.1),
-                new: (change != Change::Removed)
-                    .then(|| e.map(|e| e.0))
-                    .flatten(),
+                new: kept.then(|| e.map(|e| e.0)).flatten(),
+                mode: kept.then(|| e.map(|e| e.2)).flatten(),
             })
         };
         match (x, y) {

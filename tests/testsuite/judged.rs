@@ -261,3 +261,78 @@ fn a_policy_with_a_tab_and_multibyte_text_on_a_broken_line_does_not_panic() {
     assert!(run.code == 0 || run.code == 1, "{}", run.stderr);
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
 }
+
+#[test]
+fn the_fast_disjoint_merge_gives_exactly_gits_three_way_result() {
+    use bazaar::source::merge::{Outcome, disjoint_merge, submission, submission_in};
+    let r = repo();
+    let tree = |o: &Outcome| match o {
+        Outcome::Clean { tree } => tree.clone(),
+        other => panic!("not clean: {other:?}"),
+    };
+    // the submission adds a folder, edits a file, removes a file and adds an executable
+    branch(
+        &r,
+        "s",
+        "main",
+        |d| {
+            copy(&d.join(TERRITORY), &d.join("catalog/sales/territory-copy"));
+            edit(
+                &d.join(PSM),
+                "classification = \"public\"",
+                "classification = \"internal\"",
+            );
+            std::fs::remove_file(d.join("catalog/collections/onboarding.toml")).unwrap();
+            std::fs::write(d.join("tool.sh"), "#!/bin/sh\n").unwrap();
+            git(d, &["add", "tool.sh"]);
+            git(d, &["update-index", "--chmod=+x", "tool.sh"]);
+        },
+        "many kinds of change",
+    );
+    // main moves on elsewhere
+    std::fs::remove_dir_all(r.dir.join(TERRITORY)).unwrap();
+    std::fs::write(r.dir.join("NOTES.md"), "main moved\n").unwrap();
+    commit_all(&r.dir, "main moves on");
+    let fast = submission(&r.dir, "main", "s").unwrap();
+    let full = submission_in(&git2::Repository::open(&r.dir).unwrap(), "main", "s").unwrap();
+    assert_ne!(
+        fast.merge_base.as_deref(),
+        Some(fast.base.as_str()),
+        "a real merge"
+    );
+    assert_eq!(tree(&fast.outcome), tree(&full.outcome));
+    let reader = bazaar::git::Repo::open(&r.dir).unwrap();
+    let mb = fast.merge_base.clone().unwrap();
+    assert_eq!(
+        disjoint_merge(&reader, &mb, &fast.base, &fast.head),
+        Some(tree(&full.outcome)),
+        "the fast path was taken and agrees"
+    );
+    // overlapping changes (both sides edit one manifest, in different lines) fall back to the
+    // full merge, with the same result as git's
+    branch(
+        &r,
+        "o",
+        "main",
+        |d| {
+            edit(
+                &d.join(PSM),
+                "classification = \"public\"",
+                "classification = \"internal\"",
+            )
+        },
+        "overlap",
+    );
+    let manifest = std::fs::read_to_string(r.dir.join(PSM)).unwrap();
+    std::fs::write(
+        r.dir.join(PSM),
+        manifest.replacen("name = \"", "name = \"Strong ", 1),
+    )
+    .unwrap();
+    commit_all(&r.dir, "main edits the same manifest");
+    let fast = submission(&r.dir, "main", "o").unwrap();
+    let full = submission_in(&git2::Repository::open(&r.dir).unwrap(), "main", "o").unwrap();
+    assert_eq!(tree(&fast.outcome), tree(&full.outcome));
+    let mb = fast.merge_base.clone().unwrap();
+    assert_eq!(disjoint_merge(&reader, &mb, &fast.base, &fast.head), None);
+}

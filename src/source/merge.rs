@@ -1,11 +1,20 @@
 //! The tree a submission would produce: merging its head into the base tip. A submission is
 //! judged on that tree, and `merge` commits exactly that tree, so what is signed is what was
-//! checked. The merge is computed in the object database (git2, no checkout, nothing moved); its
-//! tree objects are written so that readers (gix) can list the result like any revision.
+//! checked. The merge is computed in the object database (no checkout, nothing moved) and its
+//! tree objects are written, so that readers can list the result like any revision. When the
+//! two sides changed disjoint paths since their merge base (the usual case: a one-app
+//! submission while main moved elsewhere), the result is the base's tree with the head's changes
+//! applied, which only rewrites the trees along those paths; otherwise git2's full three-way
+//! merge decides, conflicts included.
 
 use std::path::Path;
 
+use std::collections::BTreeSet;
+
 use git2::{Oid, Repository};
+use gix::object::tree::EntryKind;
+
+use crate::git::Repo;
 
 /// What merging a head into a base gives.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +73,9 @@ pub enum MergeTreeError {
 /// Resolves `base` and `head` and merges the head into the base in the object database.
 pub fn submission(root: &Path, base: &str, head: &str) -> Result<Submission, MergeTreeError> {
     let repo = Repository::open(root)?;
-    submission_in(&repo, base, head)
+    let reader = Repo::open(root).ok();
+    let fast = |m: &str, b: &str, h: &str| reader.as_ref().and_then(|r| disjoint_merge(r, m, b, h));
+    submission_with(&repo, base, head, Some(&fast))
 }
 
 fn resolve(repo: &Repository, which: &'static str, rev: &str) -> Result<Oid, MergeTreeError> {
@@ -79,11 +90,22 @@ fn resolve(repo: &Repository, which: &'static str, rev: &str) -> Result<Oid, Mer
         })
 }
 
-/// [`submission`] with an open repository.
+/// [`submission`] with an open repository (git2 only: always the full three-way merge).
 pub fn submission_in(
     repo: &Repository,
     base: &str,
     head: &str,
+) -> Result<Submission, MergeTreeError> {
+    submission_with(repo, base, head, None)
+}
+
+type Disjoint<'a> = &'a dyn Fn(&str, &str, &str) -> Option<String>;
+
+fn submission_with(
+    repo: &Repository,
+    base: &str,
+    head: &str,
+    disjoint: Option<Disjoint<'_>>,
 ) -> Result<Submission, MergeTreeError> {
     let base_id = resolve(repo, "base", base)?;
     let head_id = resolve(repo, "head", head)?;
@@ -99,7 +121,26 @@ pub fn submission_in(
             // the head already contains the base: merging gives the head's tree
             tree: repo.find_commit(head_id)?.tree_id().to_string(),
         },
-        Some(_) => {
+        Some(m) if disjoint.is_some() => match disjoint
+            .and_then(|d| d(&m.to_string(), &base_id.to_string(), &head_id.to_string()))
+        {
+            Some(tree) => Outcome::Clean { tree },
+            None => three_way(repo, base_id, head_id)?,
+        },
+        Some(_) => three_way(repo, base_id, head_id)?,
+    };
+    Ok(Submission {
+        base: base_id.to_string(),
+        head: head_id.to_string(),
+        merge_base: merge_base.map(|m| m.to_string()),
+        outcome,
+    })
+}
+
+/// git2's full three-way merge of two commits: a clean tree, or the conflicting paths.
+fn three_way(repo: &Repository, base_id: Oid, head_id: Oid) -> Result<Outcome, MergeTreeError> {
+    Ok({
+        {
             let (b, h) = (repo.find_commit(base_id)?, repo.find_commit(head_id)?);
             let mut index = repo.merge_commits(&b, &h, None)?;
             if index.has_conflicts() {
@@ -122,11 +163,52 @@ pub fn submission_in(
                 }
             }
         }
-    };
-    Ok(Submission {
-        base: base_id.to_string(),
-        head: head_id.to_string(),
-        merge_base: merge_base.map(|m| m.to_string()),
-        outcome,
     })
+}
+
+/// The merge when the two sides changed disjoint paths since `merge_base`: the base's tree with
+/// the head's changes applied (`None` when a path, or a folder above it, changed on both sides,
+/// or anything cannot be read: the full merge then decides).
+pub fn disjoint_merge(repo: &Repo, merge_base: &str, base: &str, head: &str) -> Option<String> {
+    let local = repo.local();
+    let tree = |rev: &str| {
+        super::tree::tree_of(repo, &local, rev)
+            .ok()
+            .map(|(_, t)| t.id)
+    };
+    let (m, b, h) = (tree(merge_base)?, tree(base)?, tree(head)?);
+    let ours = super::tree::diff(&local, Some(m), Some(b), &[], &|_| false).ok()?;
+    let theirs = super::tree::diff(&local, Some(m), Some(h), &[], &|_| false).ok()?;
+    let changed: BTreeSet<&str> = ours.iter().map(|c| c.path.as_str()).collect();
+    let touches = |p: &str| {
+        changed.contains(p)
+            || p.match_indices('/').any(|(i, _)| changed.contains(&p[..i]))
+            || changed
+                .range(format!("{p}/").as_str()..)
+                .next()
+                .is_some_and(|q| q.starts_with(&format!("{p}/")))
+    };
+    if theirs.iter().any(|c| touches(&c.path)) {
+        return None;
+    }
+    let mut editor = local.edit_tree(b).ok()?;
+    for c in &theirs {
+        match (c.change, c.new, c.mode) {
+            (super::tree::Change::Removed, _, _) => {
+                editor.remove(c.path.as_str()).ok()?;
+            }
+            (_, Some(id), Some(mode)) => {
+                let kind = match mode {
+                    0o100755 => EntryKind::BlobExecutable,
+                    0o120000 => EntryKind::Link,
+                    0o160000 => EntryKind::Commit,
+                    0o040000 => EntryKind::Tree,
+                    _ => EntryKind::Blob,
+                };
+                editor.upsert(c.path.as_str(), kind, id).ok()?;
+            }
+            _ => return None,
+        }
+    }
+    Some(editor.write().ok()?.to_string())
 }
