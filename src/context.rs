@@ -8,15 +8,15 @@ use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-/// The policy engine that evaluates Rego.
+/// The policy engine that evaluates Rego. Both are strict: a builtin's error in a rule blocks
+/// (the VM since the patch in `vendor/regorus`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Engine {
-    /// regorus' tree-walking interpreter: strict about builtin errors (a deny rule that errors
-    /// blocks). The default.
-    #[default]
+    /// regorus' tree-walking interpreter.
     Interpreter,
-    /// regorus' bytecode VM: faster, but it treats a builtin's error as undefined, so it is
-    /// opt-in and every error it meets is re-run on the interpreter.
+    /// regorus' bytecode VM: several times faster; any error it meets is re-run on the
+    /// interpreter, whose message names the policy file and line. The default.
+    #[default]
     Vm,
 }
 
@@ -32,8 +32,9 @@ impl Engine {
     /// Parses `interpreter` or `vm`.
     pub fn parse(s: &str) -> Option<Engine> {
         match s {
-            "interpreter" | "strict" | "default" => Some(Engine::Interpreter),
+            "interpreter" => Some(Engine::Interpreter),
             "vm" => Some(Engine::Vm),
+            "default" => Some(Engine::default()),
             _ => None,
         }
     }
@@ -96,7 +97,7 @@ pub struct Context {
 }
 
 impl Context {
-    /// The defaults: system clock, strict interpreter, default limits, caches on.
+    /// The defaults: system clock, the (strict) VM, default limits, caches on.
     pub fn new() -> Context {
         Context {
             caches: true,

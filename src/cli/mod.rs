@@ -197,8 +197,8 @@ enum Command {
 }
 
 /// The run's context, read once from the environment at the edge: `BAZAAR_TODAY=YYYY-MM-DD`
-/// pins the date policies see (reproducible checks and tests); `BAZAAR_POLICY_ENGINE=vm` opts
-/// into the faster, non-strict policy VM.
+/// pins the date policies see (reproducible checks and tests); `BAZAAR_POLICY_ENGINE` picks the
+/// policy engine (`vm`, the default, or `interpreter`).
 fn context() -> anyhow::Result<Context> {
     let mut ctx = Context::new();
     // a submission's own policies run in a memory-limited child: this very binary
@@ -211,7 +211,7 @@ fn context() -> anyhow::Result<Context> {
     }
     if let Ok(v) = std::env::var("BAZAAR_POLICY_ENGINE") {
         ctx.engine = Engine::parse(&v).ok_or_else(|| {
-            anyhow::anyhow!("BAZAAR_POLICY_ENGINE={v:?} is not an engine; use `interpreter` (the default, strict) or `vm`")
+            anyhow::anyhow!("BAZAAR_POLICY_ENGINE={v:?} is not an engine; use `vm` (the default) or `interpreter`")
         })?;
     }
     Ok(ctx)
