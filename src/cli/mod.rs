@@ -7,6 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod daemon;
+
 use crate::check::{CheckOptions, check};
 use crate::diagnostics::{Format, explain, lookup, render};
 use crate::manifest::{Runtime, SchemaKind, Tier, schema};
@@ -157,6 +159,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
     },
+    /// Serve GitHub webhooks: check every pull request and report on it (see the README).
+    Daemon(daemon::DaemonArgs),
     /// Create a new catalog repository with the default policies, templates and demo catalog.
     Init {
         /// Folder to create (must not exist or be empty).
@@ -598,6 +602,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Daemon(args) => daemon::run(args),
         Command::Init { dir, sample } => {
             let progress = |msg: &str| eprintln!("{msg}");
             let summary = scaffold::init(&dir, sample, &progress)?;

@@ -1,0 +1,696 @@
+//! GitHub's REST API, on a thin reqwest client made for the job: conditional reads (ETag), rate
+//! limits as GitHub documents them, writes one at a time, and creates that are never retried
+//! blindly (a lost answer is resolved by reading back what exists).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::auth::{Auth, Secret};
+use super::{
+    CheckOutput, CheckRun, Comment, Conclusion, Forge, ForgeError, ForgeResult, LabelSpec, Pull,
+    RepoName, wait_for,
+};
+
+/// GitHub takes at most 50 annotations per request.
+const ANNOTATIONS_PER_REQUEST: usize = 50;
+/// How often a rate-limited request is tried before giving up.
+const RATE_LIMIT_TRIES: usize = 3;
+/// The longest rate-limit wait taken inside one call; longer ones fail the call (the job is
+/// retried later) instead of holding a worker for an hour.
+const MAX_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// Counters of the forge calls, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct ForgeStats {
+    /// Calls by HTTP status (0: no answer).
+    pub calls: Mutex<BTreeMap<u16, u64>>,
+    /// `x-ratelimit-remaining` of the last answer (-1 before the first).
+    pub rate_remaining: AtomicI64,
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+    next: Option<String>,
+}
+
+/// A GitHub (or GitHub Enterprise) REST client for one repository.
+pub struct GitHub {
+    http: reqwest::Client,
+    api: url::Url,
+    repo: RepoName,
+    auth: Auth,
+    bot_override: Option<String>,
+    /// Installation token and when to refresh it.
+    token: tokio::sync::Mutex<Option<(Secret, Instant)>>,
+    /// Writes go one at a time (GitHub's advice against secondary rate limits).
+    writes: tokio::sync::Mutex<()>,
+    etags: Mutex<HashMap<String, (String, Value, Option<String>)>>,
+    blocked_until: Mutex<Option<Instant>>,
+    stats: std::sync::Arc<ForgeStats>,
+}
+
+impl std::fmt::Debug for GitHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GitHub")
+            .field("api", &self.api.as_str())
+            .field("repo", &self.repo)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GitHub {
+    /// A client for `repo` at `api` (`https://api.github.com` or an Enterprise/test address).
+    /// `bot_login` overrides the login Bazaar acts as (asked from the API otherwise).
+    pub fn new(
+        api: &url::Url,
+        repo: RepoName,
+        auth: Auth,
+        bot_login: Option<String>,
+    ) -> ForgeResult<GitHub> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("bazaar/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ForgeError::Auth(format!("cannot set up HTTP: {e}")))?;
+        let mut api = api.clone();
+        if !api.path().ends_with('/') {
+            api.set_path(&format!("{}/", api.path()));
+        }
+        Ok(GitHub {
+            http,
+            api,
+            repo,
+            auth,
+            bot_override: bot_login,
+            token: tokio::sync::Mutex::new(None),
+            writes: tokio::sync::Mutex::new(()),
+            etags: Mutex::new(HashMap::new()),
+            blocked_until: Mutex::new(None),
+            stats: std::sync::Arc::new(ForgeStats {
+                rate_remaining: AtomicI64::new(-1),
+                ..Default::default()
+            }),
+        })
+    }
+
+    /// The call counters.
+    pub fn stats(&self) -> std::sync::Arc<ForgeStats> {
+        self.stats.clone()
+    }
+
+    fn url(&self, segments: &[&str]) -> String {
+        let mut u = self.api.clone();
+        {
+            let mut p = u.path_segments_mut().expect("API address is a base");
+            p.pop_if_empty();
+            p.extend(segments);
+        }
+        u.to_string()
+    }
+
+    fn repo_url(&self, rest: &[&str]) -> String {
+        let mut segs = vec!["repos", self.repo.owner.as_str(), self.repo.name.as_str()];
+        segs.extend_from_slice(rest);
+        self.url(&segs)
+    }
+
+    async fn token(&self) -> ForgeResult<Secret> {
+        let app = match &self.auth {
+            Auth::Token(t) => return Ok(t.clone()),
+            Auth::App(app) => app,
+        };
+        let mut cached = self.token.lock().await;
+        if let Some((t, refresh_at)) = cached.as_ref()
+            && Instant::now() < *refresh_at
+        {
+            return Ok(t.clone());
+        }
+        let jwt = Secret::new(app.jwt(SystemTime::now()).map_err(ForgeError::Auth)?);
+        let url = self.repo_url(&["installation"]);
+        let inst = self
+            .raw(
+                Method::GET,
+                &url,
+                &jwt,
+                None,
+                None,
+                "find the App's installation",
+            )
+            .await?;
+        let id = inst.body["id"]
+            .as_u64()
+            .ok_or_else(|| ForgeError::Auth("the App is not installed on the repository".into()))?;
+        let url = self.url(&["app", "installations", &id.to_string(), "access_tokens"]);
+        let tok = self
+            .raw(
+                Method::POST,
+                &url,
+                &jwt,
+                Some(&json!({})),
+                None,
+                "make an installation token",
+            )
+            .await?;
+        let token = tok.body["token"]
+            .as_str()
+            .ok_or_else(|| ForgeError::Auth("no token in GitHub's answer".into()))?;
+        let expires = tok.body["expires_at"]
+            .as_str()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| (t.timestamp() - chrono::Utc::now().timestamp()).max(0) as u64)
+            .unwrap_or(3600);
+        // Refresh five minutes before the hour runs out.
+        let refresh_at = Instant::now() + Duration::from_secs(expires.saturating_sub(300).max(30));
+        let token = Secret::new(token);
+        *cached = Some((token.clone(), refresh_at));
+        Ok(token)
+    }
+
+    /// One request with a given bearer token; rate limits are waited out (a rate-limited request
+    /// was not performed, so trying it again is safe even for a create).
+    async fn raw(
+        &self,
+        method: Method,
+        url: &str,
+        bearer: &Secret,
+        body: Option<&Value>,
+        etag: Option<&str>,
+        what: &str,
+    ) -> ForgeResult<Answer> {
+        let mut tries = 0;
+        loop {
+            let wait = self.blocked_until.lock().expect("lock").and_then(|t| {
+                let now = Instant::now();
+                (t > now).then(|| t - now)
+            });
+            if let Some(w) = wait {
+                tokio::time::sleep(w).await;
+            }
+            let mut req = self
+                .http
+                .request(method.clone(), url)
+                .header("accept", "application/vnd.github+json")
+                .header("x-github-api-version", "2022-11-28")
+                .header("authorization", format!("Bearer {}", bearer.expose()));
+            if let Some(e) = etag {
+                req = req.header("if-none-match", e);
+            }
+            if let Some(b) = body {
+                req = req
+                    .header("content-type", "application/json")
+                    .body(serde_json::to_vec(b).expect("JSON values serialize"));
+            }
+            let resp = match req.send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    self.count(0);
+                    return Err(ForgeError::Unreachable {
+                        what: what.into(),
+                        error: e.without_url().to_string(),
+                    });
+                }
+            };
+            let status = resp.status().as_u16();
+            self.count(status);
+            let headers = resp.headers().clone();
+            let header = |n: &str| {
+                headers
+                    .get(n)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string)
+            };
+            if let Some(left) = header("x-ratelimit-remaining").and_then(|v| v.parse().ok()) {
+                self.stats.rate_remaining.store(left, Ordering::Relaxed);
+            }
+            let text = resp.text().await.map_err(|e| ForgeError::Unreachable {
+                what: what.into(),
+                error: e.without_url().to_string(),
+            })?;
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            if let Some(w) = wait_for(status, header, &text, now) {
+                tries += 1;
+                tracing::warn!(
+                    what,
+                    status,
+                    wait_s = w.as_secs(),
+                    "rate limited by the forge"
+                );
+                if tries >= RATE_LIMIT_TRIES || w > MAX_WAIT {
+                    return Err(ForgeError::Status {
+                        what: what.into(),
+                        status,
+                        message: format!("rate limited; retry after {} s", w.as_secs()),
+                    });
+                }
+                *self.blocked_until.lock().expect("lock") = Some(Instant::now() + w);
+                continue;
+            }
+            let value: Value = if text.trim().is_empty() {
+                Value::Null
+            } else {
+                match serde_json::from_str(&text) {
+                    Ok(v) => v,
+                    Err(e) if (200..300).contains(&status) => {
+                        return Err(ForgeError::Decode {
+                            what: what.into(),
+                            error: e.to_string(),
+                        });
+                    }
+                    Err(_) => Value::String(text.chars().take(200).collect()),
+                }
+            };
+            if status == 304 || (200..300).contains(&status) {
+                if let (Some(tag), true) = (header("etag"), method == Method::GET) {
+                    let next = next_link(header("link").as_deref());
+                    self.etags
+                        .lock()
+                        .expect("lock")
+                        .insert(url.to_string(), (tag, value.clone(), next));
+                }
+                return Ok(Answer {
+                    status,
+                    next: next_link(header("link").as_deref()),
+                    body: value,
+                });
+            }
+            let message = value["message"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| value.to_string());
+            return Err(ForgeError::Status {
+                what: what.into(),
+                status,
+                message,
+            });
+        }
+    }
+
+    fn count(&self, status: u16) {
+        *self
+            .stats
+            .calls
+            .lock()
+            .expect("lock")
+            .entry(status)
+            .or_default() += 1;
+    }
+
+    /// A read: conditional on the last ETag; a transport error or 5xx is tried again (reads
+    /// are safe to repeat).
+    async fn get(&self, url: &str, what: &str) -> ForgeResult<Answer> {
+        let mut attempt = 0;
+        loop {
+            let cached = self.etags.lock().expect("lock").get(url).cloned();
+            let token = self.token().await?;
+            let r = self
+                .raw(
+                    Method::GET,
+                    url,
+                    &token,
+                    None,
+                    cached.as_ref().map(|c| c.0.as_str()),
+                    what,
+                )
+                .await;
+            match r {
+                Ok(a) if a.status == 304 => {
+                    let (_, body, next) = cached.expect("304 only answers a conditional read");
+                    return Ok(Answer {
+                        status: 200,
+                        body,
+                        next,
+                    });
+                }
+                Ok(a) => return Ok(a),
+                Err(e) if e.outcome_unknown() && attempt < 2 => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(200 * attempt)).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Every page of a list.
+    async fn get_all(&self, url: &str, what: &str) -> ForgeResult<Vec<Value>> {
+        let mut out = Vec::new();
+        let mut next = Some(url.to_string());
+        let mut pages = 0;
+        while let Some(u) = next.take() {
+            let a = self.get(&u, what).await?;
+            match a.body {
+                Value::Array(items) => out.extend(items),
+                other => {
+                    return Err(ForgeError::Decode {
+                        what: what.into(),
+                        error: format!("expected a list, got {}", short(&other)),
+                    });
+                }
+            }
+            pages += 1;
+            if pages < 50 {
+                next = a.next;
+            }
+        }
+        Ok(out)
+    }
+
+    /// A write: one at a time, never repeated here.
+    async fn write(
+        &self,
+        method: Method,
+        url: &str,
+        body: Option<&Value>,
+        what: &str,
+    ) -> ForgeResult<Answer> {
+        let _one = self.writes.lock().await;
+        let token = self.token().await?;
+        let r = self.raw(method, url, &token, body, None, what).await;
+        if r.is_ok() {
+            // What was just changed must not be served from a stale conditional read.
+            self.etags.lock().expect("lock").clear();
+        }
+        r
+    }
+}
+
+fn next_link(link: Option<&str>) -> Option<String> {
+    link?.split(',').find_map(|part| {
+        let (url, rel) = part.split_once(';')?;
+        rel.contains("rel=\"next\"").then(|| {
+            url.trim()
+                .trim_start_matches('<')
+                .trim_end_matches('>')
+                .to_string()
+        })
+    })
+}
+
+fn short(v: &Value) -> String {
+    v.to_string().chars().take(120).collect()
+}
+
+fn decode<T>(what: &str, v: Option<T>) -> ForgeResult<T> {
+    v.ok_or_else(|| ForgeError::Decode {
+        what: what.into(),
+        error: "a documented field is missing".into(),
+    })
+}
+
+fn check_run_of(v: &Value) -> Option<CheckRun> {
+    Some(CheckRun {
+        id: v["id"].as_u64()?,
+        head_sha: v["head_sha"].as_str()?.to_string(),
+        name: v["name"].as_str()?.to_string(),
+        completed: v["status"].as_str()? == "completed",
+    })
+}
+
+fn comment_of(v: &Value) -> Option<Comment> {
+    Some(Comment {
+        id: v["id"].as_u64()?,
+        author: v["user"]["login"].as_str().unwrap_or_default().to_string(),
+        body: v["body"].as_str().unwrap_or_default().to_string(),
+    })
+}
+
+fn now_rfc3339() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Forge for GitHub {
+    async fn bot_login(&self) -> ForgeResult<String> {
+        if let Some(b) = &self.bot_override {
+            return Ok(b.clone());
+        }
+        match &self.auth {
+            Auth::App(app) => {
+                let jwt = Secret::new(app.jwt(SystemTime::now()).map_err(ForgeError::Auth)?);
+                let a = self
+                    .raw(
+                        Method::GET,
+                        &self.url(&["app"]),
+                        &jwt,
+                        None,
+                        None,
+                        "read the App",
+                    )
+                    .await?;
+                let slug = decode("read the App", a.body["slug"].as_str())?;
+                Ok(format!("{slug}[bot]"))
+            }
+            Auth::Token(_) => {
+                let a = self
+                    .get(&self.url(&["user"]), "read the token's user")
+                    .await?;
+                Ok(decode("read the token's user", a.body["login"].as_str())?.to_string())
+            }
+        }
+    }
+
+    async fn git_token(&self) -> ForgeResult<Option<Secret>> {
+        self.token().await.map(Some)
+    }
+
+    async fn ping(&self) -> ForgeResult<()> {
+        self.get(&self.repo_url(&[]), "read the repository").await?;
+        Ok(())
+    }
+
+    async fn pull(&self, number: u64) -> ForgeResult<Pull> {
+        let what = format!("read pull request #{number}");
+        let a = self
+            .get(&self.repo_url(&["pulls", &number.to_string()]), &what)
+            .await?;
+        let v = &a.body;
+        let s = |x: &Value| x.as_str().map(str::to_string);
+        decode(
+            &what,
+            (|| {
+                Some(Pull {
+                    number,
+                    head_sha: s(&v["head"]["sha"])?,
+                    base_ref: s(&v["base"]["ref"])?,
+                    base_sha: s(&v["base"]["sha"])?,
+                    open: v["state"].as_str()? == "open",
+                    draft: v["draft"].as_bool().unwrap_or(false),
+                    author: s(&v["user"]["login"]).unwrap_or_default(),
+                    html_url: s(&v["html_url"]).unwrap_or_default(),
+                })
+            })(),
+        )
+    }
+
+    async fn find_check_run(&self, head_sha: &str, name: &str) -> ForgeResult<Option<CheckRun>> {
+        let what = format!("list check runs of {head_sha}");
+        let mut url = url::Url::parse(&self.repo_url(&["commits", head_sha, "check-runs"]))
+            .expect("valid URL");
+        url.query_pairs_mut()
+            .append_pair("check_name", name)
+            .append_pair("filter", "latest");
+        let a = self.get(url.as_str(), &what).await?;
+        let runs = decode(&what, a.body["check_runs"].as_array())?;
+        Ok(runs
+            .iter()
+            .filter_map(check_run_of)
+            .filter(|r| r.name == name && r.head_sha == head_sha)
+            .max_by_key(|r| r.id))
+    }
+
+    async fn start_check_run(&self, head_sha: &str, name: &str) -> ForgeResult<CheckRun> {
+        let what = format!("create the check run on {head_sha}");
+        let body = json!({
+            "name": name,
+            "head_sha": head_sha,
+            "status": "in_progress",
+            "started_at": now_rfc3339(),
+        });
+        match self
+            .write(
+                Method::POST,
+                &self.repo_url(&["check-runs"]),
+                Some(&body),
+                &what,
+            )
+            .await
+        {
+            Ok(a) => decode(&what, check_run_of(&a.body)),
+            Err(e) if e.outcome_unknown() => {
+                // The answer was lost: read back whether the run exists before anything else.
+                tracing::warn!(error = %e, "creating a check run: answer lost, reading back");
+                match self.find_check_run(head_sha, name).await? {
+                    Some(run) if !run.completed => Ok(run),
+                    _ => Err(e),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn complete_check_run(
+        &self,
+        id: u64,
+        conclusion: Conclusion,
+        output: &CheckOutput,
+    ) -> ForgeResult<()> {
+        let url = self.repo_url(&["check-runs", &id.to_string()]);
+        let what = format!("complete check run {id}");
+        let batches: Vec<_> = output.annotations.chunks(ANNOTATIONS_PER_REQUEST).collect();
+        let n = batches.len().max(1);
+        for i in 0..n {
+            let annotations = batches.get(i).map(|b| b.to_vec()).unwrap_or_default();
+            let mut body = json!({
+                "output": {
+                    "title": output.title,
+                    "summary": output.summary,
+                    "annotations": annotations,
+                }
+            });
+            if i + 1 == n {
+                body["status"] = json!("completed");
+                body["conclusion"] = json!(conclusion);
+                body["completed_at"] = json!(now_rfc3339());
+            }
+            self.write(Method::PATCH, &url, Some(&body), &what).await?;
+        }
+        Ok(())
+    }
+
+    async fn comments(&self, number: u64) -> ForgeResult<Vec<Comment>> {
+        let what = format!("list the comments of #{number}");
+        let mut url = url::Url::parse(&self.repo_url(&["issues", &number.to_string(), "comments"]))
+            .expect("valid URL");
+        url.query_pairs_mut().append_pair("per_page", "100");
+        let items = self.get_all(url.as_str(), &what).await?;
+        let mut out: Vec<Comment> = items.iter().filter_map(comment_of).collect();
+        out.sort_by_key(|c| c.id);
+        Ok(out)
+    }
+
+    async fn create_comment(&self, number: u64, body: &str, marker: &str) -> ForgeResult<Comment> {
+        let what = format!("comment on #{number}");
+        let url = self.repo_url(&["issues", &number.to_string(), "comments"]);
+        match self
+            .write(Method::POST, &url, Some(&json!({ "body": body })), &what)
+            .await
+        {
+            Ok(a) => decode(&what, comment_of(&a.body)),
+            Err(e) if e.outcome_unknown() => {
+                tracing::warn!(error = %e, "creating a comment: answer lost, reading back");
+                let found = self
+                    .comments(number)
+                    .await?
+                    .into_iter()
+                    .find(|c| c.body.contains(marker));
+                found.ok_or(e)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn edit_comment(&self, id: u64, body: &str) -> ForgeResult<()> {
+        let url = self.repo_url(&["issues", "comments", &id.to_string()]);
+        self.write(
+            Method::PATCH,
+            &url,
+            Some(&json!({ "body": body })),
+            &format!("edit comment {id}"),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_comment(&self, id: u64) -> ForgeResult<()> {
+        let url = self.repo_url(&["issues", "comments", &id.to_string()]);
+        match self
+            .write(Method::DELETE, &url, None, &format!("delete comment {id}"))
+            .await
+        {
+            Err(e) if e.status() == Some(404) => Ok(()),
+            r => r.map(|_| ()),
+        }
+    }
+
+    async fn labels(&self, number: u64) -> ForgeResult<Vec<String>> {
+        let what = format!("list the labels of #{number}");
+        let mut url = url::Url::parse(&self.repo_url(&["issues", &number.to_string(), "labels"]))
+            .expect("valid URL");
+        url.query_pairs_mut().append_pair("per_page", "100");
+        let items = self.get_all(url.as_str(), &what).await?;
+        Ok(items
+            .iter()
+            .filter_map(|l| l["name"].as_str().map(str::to_string))
+            .collect())
+    }
+
+    async fn ensure_label(&self, label: &LabelSpec) -> ForgeResult<()> {
+        let what = format!("read label {}", label.name);
+        match self
+            .get(&self.repo_url(&["labels", &label.name]), &what)
+            .await
+        {
+            Ok(_) => return Ok(()),
+            Err(e) if e.status() == Some(404) => {}
+            Err(e) => return Err(e),
+        }
+        let body = json!({
+            "name": label.name,
+            "color": label.color,
+            "description": label.description,
+        });
+        match self
+            .write(
+                Method::POST,
+                &self.repo_url(&["labels"]),
+                Some(&body),
+                &format!("create label {}", label.name),
+            )
+            .await
+        {
+            // 422: it exists already (made meanwhile).
+            Err(e) if e.status() == Some(422) => Ok(()),
+            r => r.map(|_| ()),
+        }
+    }
+
+    async fn add_labels(&self, number: u64, names: &[String]) -> ForgeResult<()> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let url = self.repo_url(&["issues", &number.to_string(), "labels"]);
+        self.write(
+            Method::POST,
+            &url,
+            Some(&json!({ "labels": names })),
+            &format!("label #{number}"),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    async fn remove_label(&self, number: u64, name: &str) -> ForgeResult<()> {
+        let url = self.repo_url(&["issues", &number.to_string(), "labels", name]);
+        match self
+            .write(
+                Method::DELETE,
+                &url,
+                None,
+                &format!("remove label {name} from #{number}"),
+            )
+            .await
+        {
+            Err(e) if e.status() == Some(404) => Ok(()),
+            r => r.map(|_| ()),
+        }
+    }
+}
