@@ -33,6 +33,9 @@ pub struct ForgeStats {
     pub rate_remaining: AtomicI64,
 }
 
+/// A conditional read's last answer: its ETag, body and next page.
+type Cached = (String, Value, Option<String>);
+
 struct Answer {
     status: u16,
     body: Value,
@@ -50,7 +53,7 @@ pub struct GitHub {
     token: tokio::sync::Mutex<Option<(Secret, Instant)>>,
     /// Writes go one at a time (GitHub's advice against secondary rate limits).
     writes: tokio::sync::Mutex<()>,
-    etags: Mutex<HashMap<String, (String, Value, Option<String>)>>,
+    etags: Mutex<HashMap<String, Cached>>,
     blocked_until: Mutex<Option<Instant>>,
     stats: std::sync::Arc<ForgeStats>,
 }

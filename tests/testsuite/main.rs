@@ -4,6 +4,7 @@
 mod bad_input;
 mod browser;
 mod check;
+mod daemon;
 mod merge;
 mod policy;
 mod proptest_parser;
