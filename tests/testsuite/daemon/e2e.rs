@@ -166,6 +166,8 @@ async fn daemon_reports_on_a_pull_request_and_follows_its_newest_head() {
     let comments = api.comments(1);
     assert_eq!(comments.len(), 1);
     assert!(comments[0].body.contains(&format!("bazaar:head={h4}")));
+    // Re-reads of an unchanged pull request are conditional (ETag) and answered 304.
+    assert!(api.calls("304 /repos/{owner}/{repo}/pulls/{pull_number}") > 0);
 
     // Duplicates of the sticky comment by the bot go (oldest kept); a user's copy of the marker
     // is not Bazaar's and stays. The check is re-requested from GitHub's UI.
@@ -444,5 +446,80 @@ async fn daemon_lives_through_an_unreachable_remote_and_catches_up_after() {
         1,
         "the interrupted check run was carried on, not doubled"
     );
+    assert_eq!(api.violations(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_as_a_github_app_waits_out_rate_limits_and_never_doubles_a_create() {
+    let api = StandIn::start().await;
+    let remote = Remote::demo();
+    let main = remote.main_sha();
+    let data = tempfile::tempdir().unwrap();
+    // The App's key, as GitHub hands it out (PKCS#1 PEM).
+    let key = data.path().join("app.pem");
+    let out = std::process::Command::new("ssh-keygen")
+        .args(["-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N", "", "-f"])
+        .arg(&key)
+        .output()
+        .expect("ssh-keygen (openssh-client; .ci/run installs it)");
+    assert!(out.status.success());
+    let public = std::process::Command::new("ssh-keygen")
+        .args(["-e", "-m", "PEM", "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    {
+        let mut w = api.world.lock().unwrap();
+        w.app_public_key = Some(String::from_utf8(public.stdout).unwrap());
+        w.rate_limit_once = Some("POST /repos/{owner}/{repo}/check-runs".into());
+        w.lose_answer_once =
+            Some("POST /repos/{owner}/{repo}/issues/{issue_number}/comments".into());
+    }
+    let key = key.to_str().unwrap().to_string();
+    let d = Daemon::start(
+        &api,
+        remote.bare.path(),
+        &data.path().join("d"),
+        &[
+            ("BAZAAR_GITHUB_TOKEN", ""),
+            ("BAZAAR_GITHUB_APP_ID", "42"),
+            ("BAZAAR_GITHUB_APP_KEY_FILE", &key),
+        ],
+    )
+    .await;
+    let h1 = remote.push_pull(5, &main, broken);
+    api.set_pull(5, &h1, &main);
+    let (s, _) = d
+        .post(
+            "pull_request",
+            "a1",
+            &pull_request_payload("opened", 5, &h1, "jane-doe"),
+            Some(SECRET),
+        )
+        .await;
+    assert_eq!(s, 202);
+    until("the check run", &d, || completed(&api, &h1)).await;
+    d.settle().await;
+    // The rate-limited create waited (retry-after) and was made once; the create whose answer
+    // was lost was read back, not repeated.
+    assert_eq!(api.runs(&h1).len(), 1);
+    assert_eq!(api.calls("POST /repos/{owner}/{repo}/check-runs"), 2);
+    assert_eq!(api.comments(5).len(), 1, "{:?}", api.comments(5));
+    assert_eq!(
+        api.calls("POST /repos/{owner}/{repo}/issues/{issue_number}/comments"),
+        1
+    );
+    // One installation token for all of it; Bazaar knows itself as the App's bot.
+    assert_eq!(
+        api.calls("POST /app/installations/{installation_id}/access_tokens"),
+        1
+    );
+    assert_eq!(api.comments(5)[0].author, BOT);
+    let (_, m) = d.get("/metrics").await;
+    assert!(
+        m.contains("bazaar_forge_calls_total{status=\"403\"} 1"),
+        "{m}"
+    );
+    assert!(m.contains("bazaar_forge_rate_limit_remaining 4999"), "{m}");
     assert_eq!(api.violations(), Vec::<String>::new());
 }

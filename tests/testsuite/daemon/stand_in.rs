@@ -62,6 +62,10 @@ pub struct World {
     next_id: u64,
     /// Answer the next request to this operation (`METHOD template`) with a rate limit.
     pub rate_limit_once: Option<String>,
+    /// Do the next request to this operation, then answer 502 as if the answer was lost.
+    pub lose_answer_once: Option<String>,
+    /// A GitHub App's public key (PEM): App endpoints then require a JWT it verifies.
+    pub app_public_key: Option<String>,
     etags: HashMap<String, String>,
 }
 
@@ -260,6 +264,22 @@ fn answer(
             let mut u = spec().example(op, 200);
             u["login"] = json!(BOT);
             (200, u)
+        }
+        ("GET", "/app") => {
+            let mut a = spec().example(op, 200);
+            a["slug"] = json!(BOT.trim_end_matches("[bot]"));
+            (200, a)
+        }
+        ("GET", "/repos/{owner}/{repo}/installation") => {
+            let mut i = spec().example(op, 200);
+            i["id"] = json!(77);
+            (200, i)
+        }
+        ("POST", "/app/installations/{installation_id}/access_tokens") => {
+            let mut t = spec().example(op, 201);
+            t["token"] = json!(TOKEN);
+            t["expires_at"] = json!((chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339());
+            (201, t)
         }
         ("GET", "/repos/{owner}/{repo}") => {
             let mut r = spec().example(op, 200);
@@ -534,9 +554,18 @@ async fn handle(
     w.calls.push(format!("{} {}", op.method, op.template));
     let problems = {
         let mut p = Vec::new();
-        if headers.get("authorization").and_then(|v| v.to_str().ok())
-            != Some(&format!("Bearer {TOKEN}"))
-        {
+        let auth = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let app_endpoint = op.template == "/app"
+            || op.template.starts_with("/app/")
+            || op.template == "/repos/{owner}/{repo}/installation";
+        if app_endpoint {
+            if let Err(e) = check_jwt(w.app_public_key.as_deref(), auth) {
+                p.push(format!("{method} {path}: {e}"));
+            }
+        } else if auth != format!("Bearer {TOKEN}") {
             p.push(format!("{method} {path}: not authenticated with the token"));
         }
         if headers.get("user-agent").is_none() {
@@ -636,4 +665,29 @@ fn fxhash(s: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     s.hash(&mut h);
     h.finish()
+}
+
+/// A GitHub App's JWT as GitHub checks it: RS256 by the App's key, issued by the App id, `iat` in
+/// the past, at most ten minutes long.
+fn check_jwt(public_key: Option<&str>, auth: &str) -> Result<(), String> {
+    let key = public_key.ok_or("an App endpoint, but no App is registered")?;
+    let token = auth.strip_prefix("Bearer ").ok_or("no bearer JWT")?;
+    let key = jsonwebtoken::DecodingKey::from_rsa_pem(key.as_bytes()).map_err(|e| e.to_string())?;
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_issuer(&["42"]);
+    v.set_required_spec_claims(&["exp", "iat", "iss"]);
+    let data =
+        jsonwebtoken::decode::<Value>(token, &key, &v).map_err(|e| format!("bad JWT: {e}"))?;
+    let (iat, exp) = (
+        data.claims["iat"].as_i64().unwrap_or(0),
+        data.claims["exp"].as_i64().unwrap_or(0),
+    );
+    let now = chrono::Utc::now().timestamp();
+    if iat > now - 30 {
+        return Err("the JWT's iat is not set back for clock drift".into());
+    }
+    if exp - iat > 600 {
+        return Err("the JWT lasts over ten minutes".into());
+    }
+    Ok(())
 }
