@@ -270,7 +270,9 @@ impl GitHub {
                 }
             };
             if status == 304 || (200..300).contains(&status) {
-                if let (Some(tag), true) = (header("etag"), method == Method::GET) {
+                // A 304 has no body: the cached one stays.
+                if let (Some(tag), true) = (header("etag"), method == Method::GET && status != 304)
+                {
                     let next = next_link(header("link").as_deref());
                     self.etags
                         .lock()
@@ -324,7 +326,12 @@ impl GitHub {
                 .await;
             match r {
                 Ok(a) if a.status == 304 => {
-                    let (_, body, next) = cached.expect("304 only answers a conditional read");
+                    let Some((_, body, next)) = cached else {
+                        return Err(ForgeError::Decode {
+                            what: what.into(),
+                            error: "304 to a read that was not conditional".into(),
+                        });
+                    };
                     return Ok(Answer {
                         status: 200,
                         body,
@@ -375,12 +382,9 @@ impl GitHub {
     ) -> ForgeResult<Answer> {
         let _one = self.writes.lock().await;
         let token = self.token().await?;
-        let r = self.raw(method, url, &token, body, None, what).await;
-        if r.is_ok() {
-            // What was just changed must not be served from a stale conditional read.
-            self.etags.lock().expect("lock").clear();
-        }
-        r
+        // No cache to clear: a changed resource has a new ETag, so the next conditional read
+        // of it gets the new body.
+        self.raw(method, url, &token, body, None, what).await
     }
 }
 
