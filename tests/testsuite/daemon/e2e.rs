@@ -523,3 +523,58 @@ async fn daemon_as_a_github_app_waits_out_rate_limits_and_never_doubles_a_create
     assert!(m.contains("bazaar_forge_rate_limit_remaining 4999"), "{m}");
     assert_eq!(api.violations(), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_an_older_head_never_overwrites_a_newer_one() {
+    let api = StandIn::start().await;
+    let remote = Remote::demo();
+    let main = remote.main_sha();
+    let data = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&api, remote.bare.path(), &data.path().join("d"), &[]).await;
+    let h1 = remote.push_pull(9, &main, broken);
+    let h2 = remote.push_pull(9, &h1, fixed);
+    // h1 is the head when its check starts; h2 is pushed while h1 is being judged.
+    api.set_pull(9, &h1, &main);
+    api.world
+        .lock()
+        .unwrap()
+        .head_script
+        .insert(9, [h1.clone(), h2.clone()].into());
+    let (s, _) = d
+        .post(
+            "pull_request",
+            "o1",
+            &pull_request_payload("opened", 9, &h1, "jane-doe"),
+            Some(SECRET),
+        )
+        .await;
+    assert_eq!(s, 202);
+    until("h1's check run", &d, || completed(&api, &h1)).await;
+    d.settle().await;
+    assert_eq!(
+        api.runs(&h1)[0].conclusion.as_deref(),
+        Some("failure"),
+        "h1's own check run is still right"
+    );
+    assert!(
+        api.comments(9).is_empty(),
+        "h1's verdict must not reach the pull request's comment"
+    );
+    assert!(api.labels(9).is_empty(), "nor its labels");
+    let (s, _) = d
+        .post(
+            "pull_request",
+            "o2",
+            &pull_request_payload("synchronize", 9, &h2, "jane-doe"),
+            Some(SECRET),
+        )
+        .await;
+    assert_eq!(s, 202);
+    until("h2's check run", &d, || completed(&api, &h2)).await;
+    d.settle().await;
+    let comments = api.comments(9);
+    assert_eq!(comments.len(), 1);
+    assert!(comments[0].body.contains(&format!("bazaar:head={h2}")));
+    assert!(api.labels(9).contains("risk:medium"));
+    assert_eq!(api.violations(), Vec::<String>::new());
+}

@@ -64,6 +64,8 @@ pub struct World {
     pub rate_limit_once: Option<String>,
     /// Do the next request to this operation, then answer 502 as if the answer was lost.
     pub lose_answer_once: Option<String>,
+    /// Heads a pull request moves to, one per read of it (a push between two reads).
+    pub head_script: BTreeMap<u64, std::collections::VecDeque<String>>,
     /// A GitHub App's public key (PEM): App endpoints then require a JWT it verifies.
     pub app_public_key: Option<String>,
     etags: HashMap<String, String>,
@@ -290,6 +292,11 @@ fn answer(
             (200, r)
         }
         ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}") => {
+            if let Some(next) = w.head_script.get_mut(&num(4)).and_then(|q| q.pop_front())
+                && let Some(p) = w.pulls.get_mut(&num(4))
+            {
+                p.head = next;
+            }
             let Some(p) = w.pulls.get(&num(4)).cloned() else {
                 return not_found();
             };
