@@ -248,6 +248,16 @@ pub async fn run(
         forge_stats,
         ready: tokio::sync::Mutex::new(None),
     });
+    // Deliveries GitHub could not make while the daemon was away are asked for again.
+    let journaled = svc.seen.lock().expect("lock").clone();
+    let asker = ctx.clone();
+    tokio::spawn(async move {
+        match handlers::ask_again(&asker, &journaled).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(asked = n, "missed deliveries asked again"),
+            Err(e) => tracing::warn!(error = %e, "cannot read the App's webhook deliveries"),
+        }
+    });
     let pending = recovered.pending.len();
     for d in recovered.pending {
         let ev = parse(&d, &ctx.config, ctx.known_bot());

@@ -13,7 +13,7 @@ pub use github::{ForgeStats, GitHub};
 pub use ratelimit::wait_for;
 pub use types::{
     Annotation, AnnotationLevel, CheckOutput, CheckRun, CheckStatus, Comment, Conclusion,
-    LabelSpec, Pull, RepoName,
+    HookDelivery, LabelSpec, Pull, RepoName,
 };
 
 /// Why a forge call failed.
@@ -124,6 +124,10 @@ pub trait Forge: Send + Sync + 'static {
         number: u64,
         names: &[String],
     ) -> impl Future<Output = ForgeResult<()>> + Send;
+    /// The App's recent webhook delivery attempts, newest first (empty without an App).
+    fn recent_deliveries(&self) -> impl Future<Output = ForgeResult<Vec<HookDelivery>>> + Send;
+    /// Asks the forge to deliver an attempt's webhook again.
+    fn redeliver(&self, attempt: u64) -> impl Future<Output = ForgeResult<()>> + Send;
     /// Removes a label from a pull request (already gone is fine).
     fn remove_label(&self, number: u64, name: &str)
     -> impl Future<Output = ForgeResult<()>> + Send;

@@ -158,3 +158,14 @@ pub struct LabelSpec {
     /// What it means (at most 100 characters).
     pub description: String,
 }
+
+/// One attempt GitHub made at delivering a webhook to the App.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HookDelivery {
+    /// The attempt's id (for redelivery).
+    pub id: u64,
+    /// The delivery's id (`X-GitHub-Delivery`), the same for every attempt at it.
+    pub guid: String,
+    /// Whether the receiver answered 2xx.
+    pub ok: bool,
+}

@@ -3,6 +3,7 @@
 
 mod check;
 mod labels;
+mod redeliver;
 mod sticky;
 
 use crate::forge::{Forge, ForgeError};
@@ -12,6 +13,7 @@ use super::event::Event;
 use super::mirror::MirrorError;
 
 pub use check::check_pull;
+pub use redeliver::ask_again;
 
 /// How a delivery's work ended.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::super::auth::{Auth, Secret};
 use super::super::{
-    CheckOutput, CheckRun, Comment, Conclusion, Forge, ForgeError, ForgeResult, LabelSpec, Pull,
+    CheckOutput, CheckRun, Comment, Conclusion, Forge, ForgeError, ForgeResult, HookDelivery,
+    LabelSpec, Pull,
 };
 use super::GitHub;
 
@@ -307,5 +308,50 @@ impl Forge for GitHub {
             Err(e) if e.status() == Some(404) => Ok(()),
             r => r.map(|_| ()),
         }
+    }
+
+    async fn recent_deliveries(&self) -> ForgeResult<Vec<HookDelivery>> {
+        let Auth::App(app) = &self.auth else {
+            return Ok(Vec::new());
+        };
+        let jwt = Secret::new(app.jwt(SystemTime::now()).map_err(ForgeError::Auth)?);
+        let mut url =
+            url::Url::parse(&self.url(&["app", "hook", "deliveries"])).expect("valid URL");
+        url.query_pairs_mut().append_pair("per_page", "100");
+        let what = "list the App's webhook deliveries";
+        let a = self
+            .raw(Method::GET, url.as_str(), &jwt, None, None, what)
+            .await?;
+        let items = decode(what, a.body.as_array())?;
+        Ok(items
+            .iter()
+            .filter_map(|d| {
+                Some(HookDelivery {
+                    id: d["id"].as_u64()?,
+                    guid: d["guid"].as_str()?.to_string(),
+                    ok: d["status_code"]
+                        .as_u64()
+                        .is_some_and(|c| (200..300).contains(&c)),
+                })
+            })
+            .collect())
+    }
+
+    async fn redeliver(&self, attempt: u64) -> ForgeResult<()> {
+        let Auth::App(app) = &self.auth else {
+            return Ok(());
+        };
+        let jwt = Secret::new(app.jwt(SystemTime::now()).map_err(ForgeError::Auth)?);
+        let url = self.url(&[
+            "app",
+            "hook",
+            "deliveries",
+            &attempt.to_string(),
+            "attempts",
+        ]);
+        let _one = self.writes.lock().await;
+        self.raw(Method::POST, &url, &jwt, None, None, "ask for a redelivery")
+            .await
+            .map(|_| ())
     }
 }

@@ -471,6 +471,13 @@ async fn daemon_as_a_github_app_waits_out_rate_limits_and_never_doubles_a_create
     {
         let mut w = api.world.lock().unwrap();
         w.app_public_key = Some(String::from_utf8(public.stdout).unwrap());
+        // While the daemon was away: "missed" failed twice, "recovered" failed then succeeded.
+        w.hook_deliveries = vec![
+            super::stand_in::hook_delivery(11, "missed", 502),
+            super::stand_in::hook_delivery(12, "recovered", 503),
+            super::stand_in::hook_delivery(13, "missed", 502),
+            super::stand_in::hook_delivery(14, "recovered", 202),
+        ];
         w.rate_limit_once = Some("POST /repos/{owner}/{repo}/check-runs".into());
         w.lose_answer_once =
             Some("POST /repos/{owner}/{repo}/issues/{issue_number}/comments".into());
@@ -515,6 +522,8 @@ async fn daemon_as_a_github_app_waits_out_rate_limits_and_never_doubles_a_create
         1
     );
     assert_eq!(api.comments(5)[0].author, BOT);
+    // Missed deliveries were asked again, once, by their newest failed attempt.
+    assert_eq!(api.world.lock().unwrap().redelivered, vec![13]);
     let (_, m) = d.get("/metrics").await;
     assert!(
         m.contains("bazaar_forge_calls_total{status=\"403\"} 1"),

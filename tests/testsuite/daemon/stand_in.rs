@@ -64,6 +64,10 @@ pub struct World {
     pub rate_limit_once: Option<String>,
     /// Do the next request to this operation, then answer 502 as if the answer was lost.
     pub lose_answer_once: Option<String>,
+    /// The App's webhook delivery attempts (GET /app/hook/deliveries).
+    pub hook_deliveries: Vec<Value>,
+    /// Attempts the daemon asked to redeliver.
+    pub redelivered: Vec<u64>,
     /// Heads a pull request moves to, one per read of it (a push between two reads).
     pub head_script: BTreeMap<u64, std::collections::VecDeque<String>>,
     /// A GitHub App's public key (PEM): App endpoints then require a JWT it verifies.
@@ -271,6 +275,12 @@ fn answer(
             let mut a = spec().example(op, 200);
             a["slug"] = json!(BOT.trim_end_matches("[bot]"));
             (200, a)
+        }
+        ("GET", "/app/hook/deliveries") => (200, json!(w.hook_deliveries)),
+        ("POST", "/app/hook/deliveries/{delivery_id}/attempts") => {
+            let id = num(3);
+            w.redelivered.push(id);
+            (202, json!({}))
         }
         ("GET", "/repos/{owner}/{repo}/installation") => {
             let mut i = spec().example(op, 200);
@@ -697,4 +707,15 @@ fn check_jwt(public_key: Option<&str>, auth: &str) -> Result<(), String> {
         return Err("the JWT lasts over ten minutes".into());
     }
     Ok(())
+}
+
+/// A delivery attempt as GET /app/hook/deliveries lists it.
+pub fn hook_delivery(id: u64, guid: &str, status_code: u16) -> Value {
+    let op = spec().find("GET", "/app/hook/deliveries").unwrap();
+    let mut v = spec().example(op, 200)[0].clone();
+    v["id"] = json!(id);
+    v["guid"] = json!(guid);
+    v["status_code"] = json!(status_code);
+    v["status"] = json!(if status_code < 300 { "OK" } else { "failed" });
+    v
 }
