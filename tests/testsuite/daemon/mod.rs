@@ -140,10 +140,16 @@ impl Daemon {
         }
     }
 
-    /// Sends SIGTERM and returns the exit status once it has exited.
-    pub async fn term(&mut self) -> std::process::ExitStatus {
+    /// Sends SIGTERM.
+    pub fn term(&self) {
+        let pid = self.child.as_ref().unwrap().id() as i32;
+        // SAFETY: a signal to our own child process.
+        unsafe { libc::kill(pid, libc::SIGTERM) };
+    }
+
+    /// Waits for the process to exit and returns its status.
+    pub async fn exited(&mut self) -> std::process::ExitStatus {
         let mut c = self.child.take().unwrap();
-        unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
         let t = Instant::now();
         loop {
             if let Some(s) = c.try_wait().unwrap() {
