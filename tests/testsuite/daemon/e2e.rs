@@ -582,3 +582,67 @@ async fn daemon_an_older_head_never_overwrites_a_newer_one() {
     assert!(api.labels(9).contains("risk:medium"));
     assert_eq!(api.violations(), Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_many_findings_go_in_batches_of_fifty() {
+    let api = StandIn::start().await;
+    let remote = Remote::demo();
+    let main = remote.main_sha();
+    let data = tempfile::tempdir().unwrap();
+    let d = Daemon::start(&api, remote.bare.path(), &data.path().join("d"), &[]).await;
+    // 120 unknown keys: 120 findings, each on its own line.
+    let h1 = remote.push_pull(4, &main, |w| {
+        let path = w.join(EXPENSE);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        let extra: String = (0..120)
+            .map(|i| format!("unknown_key_{i} = {i}\n"))
+            .collect();
+        text = text.replacen(
+            "tier = \"vetted\"\n",
+            &format!("tier = \"vetted\"\n{extra}"),
+            1,
+        );
+        std::fs::write(&path, text).unwrap();
+    });
+    api.set_pull(4, &h1, &main);
+    let (s, _) = d
+        .post(
+            "pull_request",
+            "m1",
+            &pull_request_payload("opened", 4, &h1, "jane-doe"),
+            Some(SECRET),
+        )
+        .await;
+    assert_eq!(s, 202);
+    until("the check run", &d, || completed(&api, &h1)).await;
+    d.settle().await;
+    let run = &api.runs(&h1)[0];
+    assert!(run.annotations.len() >= 120, "{}", run.annotations.len());
+    assert!(
+        api.calls("PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}") >= 3,
+        "batches of at most 50"
+    );
+    let lines: std::collections::BTreeSet<u64> = run
+        .annotations
+        .iter()
+        .filter_map(|a| a["start_line"].as_u64())
+        .collect();
+    assert!(
+        lines.contains(&12) && lines.contains(&131),
+        "one per unknown key's line: {lines:?}"
+    );
+    let body = &api.comments(4)[0].body;
+    assert!(
+        body.contains("…and "),
+        "the comment's list is cut with a count:\n{body}"
+    );
+    assert!(body.chars().count() < 65_536);
+    // The labels were created with Bazaar's colours and descriptions, not GitHub's defaults.
+    let w = api.world.lock().unwrap();
+    assert_eq!(
+        w.repo_labels.get("risk:low").map(|l| l.0.as_str()),
+        Some("0e8a16")
+    );
+    drop(w);
+    assert_eq!(api.violations(), Vec::<String>::new());
+}
