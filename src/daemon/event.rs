@@ -1,7 +1,10 @@
 //! A verified delivery turned into a typed event: what happened, to which pull request, and
 //! who did it. Handlers see only these values, never HTTP.
 
-use serde_json::Value;
+use std::borrow::Cow;
+
+use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 /// What a delivery asks of Bazaar.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,51 +31,103 @@ pub enum Trigger {
     Recheck,
 }
 
-/// Who sent a delivery, when the payload says.
-pub fn sender(payload: &Value) -> Option<&str> {
-    payload["sender"]["login"].as_str()
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Login<'a> {
+    #[serde(borrow)]
+    login: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Repository<'a> {
+    #[serde(borrow)]
+    full_name: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Numbered {
+    number: Option<u64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Changes {
+    base: Option<IgnoredAny>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Check {
+    pull_requests: Vec<Numbered>,
+}
+
+/// The few fields of a payload Bazaar reads; the rest is skipped without being built.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    action: Option<Cow<'a, str>>,
+    number: Option<u64>,
+    pull_request: Option<Numbered>,
+    #[serde(borrow)]
+    repository: Option<Repository<'a>>,
+    #[serde(borrow)]
+    sender: Option<Login<'a>>,
+    changes: Option<Changes>,
+    check_suite: Option<Check>,
+    check_run: Option<Check>,
 }
 
 /// Classifies a delivery of `event` about `repository` (`owner/name`, compared
-/// case-insensitively) whose sender is not `bot`.
-pub fn classify(event: &str, payload: &Value, repository: &str, bot: Option<&str>) -> Event {
-    let action = payload["action"].as_str().unwrap_or("");
-    let repo = payload["repository"]["full_name"].as_str().unwrap_or("");
+/// case-insensitively) whose sender is not `bot`. A body that is not a JSON object is an error.
+pub fn classify(
+    event: &str,
+    body: &[u8],
+    repository: &str,
+    bot: Option<&str>,
+) -> Result<Event, serde_json::Error> {
+    let p: Envelope<'_> = serde_json::from_slice(body)?;
+    let action = p.action.as_deref().unwrap_or("");
+    let repo = p
+        .repository
+        .as_ref()
+        .and_then(|r| r.full_name.as_deref())
+        .unwrap_or("");
     if !repo.eq_ignore_ascii_case(repository) {
-        return Event::Ignored(format!("{event} about another repository ({repo:?})"));
+        return Ok(Event::Ignored(format!(
+            "{event} about another repository ({repo:?})"
+        )));
     }
-    if let (Some(bot), Some(s)) = (bot, sender(payload))
+    let sender = p.sender.as_ref().and_then(|s| s.login.as_deref());
+    if let (Some(bot), Some(s)) = (bot, sender)
         && s.eq_ignore_ascii_case(bot)
     {
-        return Event::Ignored(format!("{event}.{action} sent by Bazaar itself"));
+        return Ok(Event::Ignored(format!(
+            "{event}.{action} sent by Bazaar itself"
+        )));
     }
-    match event {
+    Ok(match event {
         "pull_request" => {
-            let Some(number) = payload["pull_request"]["number"]
-                .as_u64()
-                .or_else(|| payload["number"].as_u64())
-            else {
-                return Event::Ignored("pull_request without a number".into());
+            let Some(number) = p.pull_request.and_then(|pr| pr.number).or(p.number) else {
+                return Ok(Event::Ignored("pull_request without a number".into()));
             };
             let trigger = match action {
                 "opened" | "synchronize" => Trigger::Push,
                 "reopened" | "ready_for_review" => Trigger::Recheck,
-                "edited" if payload["changes"]["base"].is_object() => Trigger::Recheck,
-                _ => return Event::Ignored(format!("pull_request.{action}")),
+                "edited" if p.changes.is_some_and(|c| c.base.is_some()) => Trigger::Recheck,
+                _ => return Ok(Event::Ignored(format!("pull_request.{action}"))),
             };
             Event::CheckPull { number, trigger }
         }
         "check_suite" | "check_run" if action == "rerequested" => {
-            let pulls = if event == "check_suite" {
-                &payload["check_suite"]["pull_requests"]
+            let check = if event == "check_suite" {
+                p.check_suite
             } else {
-                &payload["check_run"]["pull_requests"]
+                p.check_run
             };
-            match pulls
-                .as_array()
-                .and_then(|p| p.first())
-                .and_then(|p| p["number"].as_u64())
-            {
+            match check.and_then(|c| c.pull_requests.first().and_then(|p| p.number)) {
                 Some(number) => Event::CheckPull {
                     number,
                     trigger: Trigger::Recheck,
@@ -81,13 +136,17 @@ pub fn classify(event: &str, payload: &Value, repository: &str, bot: Option<&str
             }
         }
         _ => Event::Ignored(format!("{event}.{action}")),
-    }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn classify(event: &str, payload: &Value, repo: &str, bot: Option<&str>) -> Event {
+        super::classify(event, &serde_json::to_vec(payload).unwrap(), repo, bot).unwrap()
+    }
 
     fn pr(action: &str, extra: Value) -> Value {
         let mut v = json!({

@@ -60,19 +60,18 @@ async fn webhook<F: Forge>(
         m.delivery(event, "pong");
         return (StatusCode::OK, "pong\n").into_response();
     }
-    let payload: serde_json::Value = match serde_json::from_slice(&body) {
-        Ok(v) => v,
+    let repo = svc.ctx.config.repository.to_string();
+    let typed = match classify(event, &body, &repo, svc.ctx.known_bot()) {
+        Ok(t) => t,
         Err(e) => {
             m.delivery(event, "bad_request");
             return (
                 StatusCode::BAD_REQUEST,
-                format!("the body is not JSON ({e}); set the webhook's content type to application/json\n"),
+                format!("the body is not a JSON object ({e}); set the webhook's content type to application/json\n"),
             )
                 .into_response();
         }
     };
-    let repo = svc.ctx.config.repository.to_string();
-    let typed = classify(event, &payload, &repo, svc.ctx.known_bot());
     if let Event::Ignored(why) = &typed {
         m.delivery(event, "ignored");
         return (StatusCode::OK, format!("ignored: {why}\n")).into_response();

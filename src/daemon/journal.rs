@@ -2,7 +2,7 @@
 //! answered, and marked done when its work ends. On start, deliveries without a done mark are
 //! worked again and every journaled id counts as seen (duplicates are dropped).
 //!
-//! One JSON record per line. Appends from all requests go through one writer thread that writes
+//! Each record is a JSON line, followed for an accepted delivery by its raw body. Appends from all requests go through one writer thread that writes
 //! whatever has queued up and fsyncs once for the lot (group commit), so the cost of an fsync is
 //! shared by the deliveries that arrived meanwhile.
 
@@ -37,8 +37,6 @@ pub struct Delivery {
     pub body: Arc<str>,
 }
 
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "t", rename_all = "snake_case")]
 enum Record {
     Accepted {
         id: String,
@@ -78,7 +76,24 @@ fn path_in(dir: &Path) -> PathBuf {
     dir.join("journal.jsonl")
 }
 
-/// Reads the records; a torn last line (a crash mid-write) ends the list, and its offset is
+/// A record's first line. An accepted delivery's raw body follows it (`len` bytes and a
+/// newline), so bodies are written as received, without escaping.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "t", rename_all = "snake_case")]
+enum Header {
+    Accepted {
+        id: String,
+        event: String,
+        at: i64,
+        len: usize,
+    },
+    Done {
+        id: String,
+        outcome: String,
+    },
+}
+
+/// Reads the records; a torn last record (a crash mid-write) ends the list, and its offset is
 /// returned so it can be cut off.
 fn read_records(path: &Path) -> io::Result<(Vec<Record>, Option<u64>)> {
     let bytes = match std::fs::read(path) {
@@ -87,21 +102,73 @@ fn read_records(path: &Path) -> io::Result<(Vec<Record>, Option<u64>)> {
         Err(e) => return Err(e),
     };
     let mut out = Vec::new();
-    let mut offset = 0usize;
-    for line in bytes.split_inclusive(|b| *b == b'\n') {
-        let complete = line.ends_with(b"\n");
-        match serde_json::from_slice::<Record>(line) {
-            Ok(r) if complete => out.push(r),
-            _ => return Ok((out, Some(offset as u64))),
+    let mut pos = 0usize;
+    while pos < bytes.len() {
+        let Some(nl) = bytes[pos..].iter().position(|b| *b == b'\n') else {
+            return Ok((out, Some(pos as u64)));
+        };
+        let header = match serde_json::from_slice::<Header>(&bytes[pos..pos + nl]) {
+            Ok(h) => h,
+            Err(_) => return Ok((out, Some(pos as u64))),
+        };
+        let next = pos + nl + 1;
+        match header {
+            Header::Done { id, outcome } => {
+                out.push(Record::Done { id, outcome });
+                pos = next;
+            }
+            Header::Accepted { id, event, at, len } => {
+                let end = next + len;
+                let body = bytes
+                    .get(next..end)
+                    .filter(|_| bytes.get(end) == Some(&b'\n'))
+                    .and_then(|b| std::str::from_utf8(b).ok());
+                let Some(body) = body else {
+                    return Ok((out, Some(pos as u64)));
+                };
+                out.push(Record::Accepted {
+                    id,
+                    event,
+                    at,
+                    body: body.to_string(),
+                });
+                pos = end + 1;
+            }
         }
-        offset += line.len();
     }
     Ok((out, None))
 }
 
 fn line(r: &Record) -> Vec<u8> {
-    let mut v = serde_json::to_vec(r).expect("records serialize");
+    let (header, body) = match r {
+        Record::Accepted {
+            id,
+            event,
+            at,
+            body,
+        } => (
+            Header::Accepted {
+                id: id.clone(),
+                event: event.clone(),
+                at: *at,
+                len: body.len(),
+            },
+            Some(body),
+        ),
+        Record::Done { id, outcome } => (
+            Header::Done {
+                id: id.clone(),
+                outcome: outcome.clone(),
+            },
+            None,
+        ),
+    };
+    let mut v = serde_json::to_vec(&header).expect("records serialize");
     v.push(b'\n');
+    if let Some(b) = body {
+        v.extend_from_slice(b.as_bytes());
+        v.push(b'\n');
+    }
     v
 }
 
@@ -295,8 +362,10 @@ mod tests {
             .append(true)
             .open(path_in(dir.path()))
             .unwrap();
-        f.write_all(b"{\"t\":\"accepted\",\"id\":\"3\",\"ev")
-            .unwrap();
+        f.write_all(
+            b"{\"t\":\"accepted\",\"id\":\"3\",\"event\":\"x\",\"at\":1,\"len\":50}\n{\"a\"",
+        )
+        .unwrap();
         drop(f);
         let (j, r) = Journal::open(dir.path()).unwrap();
         assert_eq!(r.pending, vec![d("2")]);

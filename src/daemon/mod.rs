@@ -204,10 +204,13 @@ fn forge_of(config: &Config) -> Result<GitHub, ForgeError> {
 }
 
 fn parse(d: &Delivery, config: &Config, bot: Option<&str>) -> Event {
-    match serde_json::from_str::<serde_json::Value>(&d.body) {
-        Ok(v) => classify(&d.event, &v, &config.repository.to_string(), bot),
-        Err(e) => Event::Ignored(format!("unreadable journaled body: {e}")),
-    }
+    classify(
+        &d.event,
+        d.body.as_bytes(),
+        &config.repository.to_string(),
+        bot,
+    )
+    .unwrap_or_else(|e| Event::Ignored(format!("unreadable journaled body: {e}")))
 }
 
 /// Runs the daemon until `shutdown` completes, then drains: stops accepting, finishes queued
