@@ -128,6 +128,25 @@ impl Mirror {
         Ok(())
     }
 
+    /// Fetches every branch (on start, so the first pull request does not wait for the whole
+    /// repository to arrive).
+    pub fn prefetch(&self, token: Option<&Secret>) -> Result<(), MirrorError> {
+        let _one = self.fetching.lock().expect("lock");
+        self.git(
+            &[
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                "--",
+                &self.remote,
+                "+refs/heads/*:refs/heads/*",
+            ],
+            token,
+            "fetch of the branches",
+        )
+        .map(|_| ())
+    }
+
     /// The commit a ref of the mirror points at.
     pub fn resolve(&self, refname: &str) -> Result<String, MirrorError> {
         let spec = format!("{refname}^{{commit}}");

@@ -251,6 +251,23 @@ pub async fn run(
         forge_stats,
         ready: tokio::sync::Mutex::new(None),
     });
+    // The mirror is filled in the background: the first check then only fetches its head.
+    let filler = ctx.clone();
+    tokio::spawn(async move {
+        let token = filler.git_token().await.ok().flatten();
+        let mirror = filler.mirror.clone();
+        let started = Instant::now();
+        match tokio::task::spawn_blocking(move || mirror.prefetch(token.as_ref())).await {
+            Ok(Ok(())) => tracing::info!(
+                ms = started.elapsed().as_millis() as u64,
+                "mirror up to date"
+            ),
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "cannot fill the mirror yet; each check fetches what it needs")
+            }
+            Err(e) => tracing::warn!(error = %e, "filling the mirror stopped"),
+        }
+    });
     // Deliveries GitHub could not make while the daemon was away are asked for again.
     let journaled = svc.seen.lock().expect("lock").clone();
     let asker = ctx.clone();
