@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod daemon;
 mod sweep;
 
 use bazaar::check::{CheckOptions, check};
@@ -186,6 +187,8 @@ enum Command {
         #[arg(long)]
         memory: u64,
     },
+    /// Serve GitHub webhooks: check every pull request and report on it (see the README).
+    Daemon(daemon::DaemonArgs),
     /// Create a new catalog repository with the default policies, templates and demo catalog.
     Init {
         /// Folder to create (must not exist or be empty).
@@ -691,6 +694,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Daemon(args) => daemon::run(args),
         Command::Init { dir, sample } => {
             let progress = |msg: &str| eprintln!("{msg}");
             let summary = scaffold::init(&dir, sample, &progress)?;

@@ -5,6 +5,7 @@ mod bad_input;
 mod browser;
 mod check;
 mod core;
+mod daemon;
 mod governance;
 mod judged;
 mod merge;

@@ -1,0 +1,354 @@
+//! The daemon's settings, from the environment and an optional `[daemon]` table of a config
+//! file (the environment wins). A missing or invalid setting is an error that names it; secrets
+//! are read into [`Secret`]s and never shown.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::forge::{AppCredentials, Auth, RepoName, Secret};
+
+/// GitHub sends payloads of up to 25 MB.
+pub const DEFAULT_MAX_BODY: usize = 25 * 1024 * 1024;
+
+/// Everything `bazaar daemon` needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the HTTP edge listens.
+    pub listen: SocketAddr,
+    /// Webhook secrets; any of them verifies a delivery (rotation).
+    pub secrets: Vec<Secret>,
+    /// The catalog repository on the forge.
+    pub repository: RepoName,
+    /// Where the mirror fetches from (an https URL, a path or file:// URL in tests).
+    pub remote_url: String,
+    /// Journal, mirror and caches.
+    pub data_dir: PathBuf,
+    /// The REST API's address.
+    pub api_url: url::Url,
+    /// How to authenticate.
+    pub auth: Auth,
+    /// The login Bazaar acts as, when it should not be asked from the API.
+    pub bot_login: Option<String>,
+    /// Largest accepted body (413 above).
+    pub max_body: usize,
+    /// Deliveries accepted and not yet done, at most (503 above).
+    pub queue_capacity: usize,
+    /// Pull requests worked at once.
+    pub workers: usize,
+    /// The check run's name.
+    pub check_name: String,
+    /// The day policies take as today (`BAZAAR_TODAY`; the local date when unset).
+    pub today: Option<chrono::NaiveDate>,
+    /// The clock, policy engine, limits and policy worker of the checks it runs (the CLI edge
+    /// sets the worker to this binary).
+    pub context: crate::context::Context,
+    /// How long SIGTERM waits for queued work before exiting anyway.
+    pub drain_timeout: Duration,
+    /// Attempts at a delivery whose work fails (unreachable remote or forge) before it is left
+    /// for reconciliation; the waits double from one second.
+    pub attempts: u32,
+}
+
+/// A setting that stops the start.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not given anywhere.
+    #[error("{0} is not set: {1}")]
+    Missing(&'static str, &'static str),
+    /// Given but wrong.
+    #[error("{0} is invalid: {1}")]
+    Invalid(&'static str, String),
+}
+
+/// Where settings come from: environment variables (`BAZAAR_…`) and the config file's
+/// `[daemon]` table (the same names in lower case without `BAZAAR_`).
+#[derive(Debug, Default)]
+pub struct Sources {
+    /// Environment variables (only `BAZAAR_` ones are read).
+    pub env: BTreeMap<String, String>,
+    /// The `[daemon]` table, when a config file was given.
+    pub file: Option<toml::Table>,
+}
+
+impl Sources {
+    fn get(&self, name: &'static str) -> Result<Option<String>, ConfigError> {
+        if let Some(v) = self.env.get(name) {
+            return Ok(Some(v.clone()));
+        }
+        let key = name.trim_start_matches("BAZAAR_").to_ascii_lowercase();
+        match self.file.as_ref().and_then(|t| t.get(&key)) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(toml::Value::Integer(i)) => Ok(Some(i.to_string())),
+            Some(toml::Value::Array(a)) => Ok(Some(
+                a.iter()
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )),
+            Some(other) => Err(ConfigError::Invalid(
+                name,
+                format!(
+                    "`{key}` in [daemon] must be a string, not {}",
+                    other.type_str()
+                ),
+            )),
+        }
+    }
+
+    fn need(&self, name: &'static str, hint: &'static str) -> Result<String, ConfigError> {
+        match self.get(name)? {
+            Some(v) if !v.trim().is_empty() => Ok(v),
+            _ => Err(ConfigError::Missing(name, hint)),
+        }
+    }
+
+    fn number<T: std::str::FromStr>(
+        &self,
+        name: &'static str,
+        default: T,
+    ) -> Result<T, ConfigError> {
+        match self.get(name)? {
+            None => Ok(default),
+            Some(v) => v
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError::Invalid(name, format!("{v:?} is not a number"))),
+        }
+    }
+}
+
+fn read_secret_file(name: &'static str, path: &str) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::Invalid(name, format!("cannot read {path}: {e}")))
+}
+
+impl Config {
+    /// Reads the settings. Files named by settings (secrets, the App key) are read here.
+    pub fn from_sources(src: &Sources) -> Result<Config, ConfigError> {
+        let listen = src
+            .get("BAZAAR_LISTEN")?
+            .unwrap_or_else(|| "127.0.0.1:8080".into());
+        let listen: SocketAddr = listen.trim().parse().map_err(|_| {
+            ConfigError::Invalid(
+                "BAZAAR_LISTEN",
+                format!("{listen:?} is not ADDRESS:PORT (e.g. 0.0.0.0:8080)"),
+            )
+        })?;
+
+        let secrets_text = match (
+            src.get("BAZAAR_WEBHOOK_SECRET")?,
+            src.get("BAZAAR_WEBHOOK_SECRET_FILE")?,
+        ) {
+            (Some(s), _) => s,
+            (None, Some(path)) => read_secret_file("BAZAAR_WEBHOOK_SECRET_FILE", &path)?,
+            (None, None) => {
+                return Err(ConfigError::Missing(
+                    "BAZAAR_WEBHOOK_SECRET",
+                    "set it (or BAZAAR_WEBHOOK_SECRET_FILE) to the GitHub App's webhook secret; several, comma-separated, during a rotation",
+                ));
+            }
+        };
+        let secrets: Vec<Secret> = secrets_text
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .collect();
+        if secrets.is_empty() {
+            return Err(ConfigError::Invalid(
+                "BAZAAR_WEBHOOK_SECRET",
+                "it holds no secret".into(),
+            ));
+        }
+
+        let repo = src.need(
+            "BAZAAR_REPOSITORY",
+            "set it to the catalog repository, OWNER/NAME",
+        )?;
+        let repository = RepoName::parse(repo.trim()).ok_or_else(|| {
+            ConfigError::Invalid("BAZAAR_REPOSITORY", format!("{repo:?} is not OWNER/NAME"))
+        })?;
+        let remote_url = match src.get("BAZAAR_REMOTE_URL")? {
+            Some(u) if !u.trim().is_empty() => u.trim().to_string(),
+            _ => format!("https://github.com/{repository}.git"),
+        };
+        let data_dir = PathBuf::from(src.need(
+            "BAZAAR_DATA_DIR",
+            "set it to a folder the daemon owns (journal and mirror live there)",
+        )?);
+        let api = src
+            .get("BAZAAR_GITHUB_API_URL")?
+            .unwrap_or_else(|| "https://api.github.com".into());
+        let api_url = url::Url::parse(api.trim())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+            .ok_or_else(|| {
+                ConfigError::Invalid(
+                    "BAZAAR_GITHUB_API_URL",
+                    format!("{api:?} is not an http(s) URL"),
+                )
+            })?;
+
+        let auth = match (
+            src.get("BAZAAR_GITHUB_TOKEN")?,
+            src.get("BAZAAR_GITHUB_APP_ID")?,
+        ) {
+            (Some(t), _) if !t.trim().is_empty() => Auth::Token(Secret::new(t.trim())),
+            (_, Some(id)) => {
+                let app_id: u64 = id.trim().parse().map_err(|_| {
+                    ConfigError::Invalid("BAZAAR_GITHUB_APP_ID", format!("{id:?} is not a number"))
+                })?;
+                let path = src.need(
+                    "BAZAAR_GITHUB_APP_KEY_FILE",
+                    "set it to the GitHub App's private key (.pem)",
+                )?;
+                let key = read_secret_file("BAZAAR_GITHUB_APP_KEY_FILE", &path)?;
+                let app = AppCredentials {
+                    app_id,
+                    key_pem: Secret::new(key),
+                };
+                app.validate()
+                    .map_err(|e| ConfigError::Invalid("BAZAAR_GITHUB_APP_KEY_FILE", e))?;
+                Auth::App(app)
+            }
+            _ => {
+                return Err(ConfigError::Missing(
+                    "BAZAAR_GITHUB_APP_ID",
+                    "set BAZAAR_GITHUB_APP_ID and BAZAAR_GITHUB_APP_KEY_FILE (a GitHub App), or BAZAAR_GITHUB_TOKEN",
+                ));
+            }
+        };
+        let today = match src.get("BAZAAR_TODAY")? {
+            None => None,
+            Some(v) => Some(
+                chrono::NaiveDate::parse_from_str(v.trim(), "%Y-%m-%d").map_err(|_| {
+                    ConfigError::Invalid("BAZAAR_TODAY", format!("{v:?} is not YYYY-MM-DD"))
+                })?,
+            ),
+        };
+        let positive = |name: &'static str, v: usize| {
+            if v == 0 {
+                Err(ConfigError::Invalid(name, "must be at least 1".into()))
+            } else {
+                Ok(v)
+            }
+        };
+        Ok(Config {
+            listen,
+            secrets,
+            repository,
+            remote_url,
+            data_dir,
+            api_url,
+            auth,
+            bot_login: src
+                .get("BAZAAR_BOT_LOGIN")?
+                .filter(|s| !s.trim().is_empty()),
+            max_body: positive(
+                "BAZAAR_MAX_BODY",
+                src.number("BAZAAR_MAX_BODY", DEFAULT_MAX_BODY)?,
+            )?,
+            queue_capacity: positive(
+                "BAZAAR_QUEUE_CAPACITY",
+                src.number("BAZAAR_QUEUE_CAPACITY", 10_000)?,
+            )?,
+            workers: positive("BAZAAR_WORKERS", src.number("BAZAAR_WORKERS", 4)?)?,
+            check_name: src
+                .get("BAZAAR_CHECK_NAME")?
+                .unwrap_or_else(|| "Bazaar".into()),
+            today,
+            context: crate::context::Context {
+                today,
+                ..crate::context::Context::new()
+            },
+            drain_timeout: Duration::from_secs(src.number("BAZAAR_DRAIN_TIMEOUT_SECS", 60)?),
+            attempts: positive("BAZAAR_ATTEMPTS", src.number("BAZAAR_ATTEMPTS", 5usize)?)? as u32,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn src(pairs: &[(&str, &str)], file: Option<&str>) -> Sources {
+        Sources {
+            env: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            file: file.map(|f| toml::from_str(f).unwrap()),
+        }
+    }
+
+    const BASE: &[(&str, &str)] = &[
+        ("BAZAAR_WEBHOOK_SECRET", "s1, s2"),
+        ("BAZAAR_REPOSITORY", "acme/catalog"),
+        ("BAZAAR_DATA_DIR", "/var/lib/bazaar"),
+        ("BAZAAR_GITHUB_TOKEN", "ghs_topsecret"),
+    ];
+
+    #[test]
+    fn reads_env_and_file_env_wins() {
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BAZAAR_LISTEN", "0.0.0.0:9000"));
+        let c = Config::from_sources(&src(
+            &pairs,
+            Some("listen = \"127.0.0.1:1\"\nworkers = 2\nrepository = \"x/y\""),
+        ))
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.workers, 2);
+        assert_eq!(c.repository.to_string(), "acme/catalog");
+        assert_eq!(c.secrets.len(), 2);
+        assert_eq!(c.remote_url, "https://github.com/acme/catalog.git");
+    }
+
+    #[test]
+    fn a_missing_or_invalid_setting_is_named_and_secrets_never_show() {
+        for (drop, name) in [
+            ("BAZAAR_WEBHOOK_SECRET", "BAZAAR_WEBHOOK_SECRET"),
+            ("BAZAAR_REPOSITORY", "BAZAAR_REPOSITORY"),
+            ("BAZAAR_DATA_DIR", "BAZAAR_DATA_DIR"),
+            ("BAZAAR_GITHUB_TOKEN", "BAZAAR_GITHUB_APP_ID"),
+        ] {
+            let pairs: Vec<_> = BASE.iter().copied().filter(|(k, _)| *k != drop).collect();
+            let e = Config::from_sources(&src(&pairs, None)).unwrap_err();
+            assert!(e.to_string().contains(name), "{e}");
+        }
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BAZAAR_LISTEN", "nonsense"));
+        let e = Config::from_sources(&src(&pairs, None)).unwrap_err();
+        assert!(e.to_string().contains("BAZAAR_LISTEN"), "{e}");
+        let c = Config::from_sources(&src(BASE, None)).unwrap();
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("topsecret") && !shown.contains("s1"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_app_key_that_is_not_rsa_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let key = dir.path().join("key.pem");
+        std::fs::write(&key, "not a key").unwrap();
+        let mut pairs: Vec<_> = BASE
+            .iter()
+            .copied()
+            .filter(|(k, _)| *k != "BAZAAR_GITHUB_TOKEN")
+            .collect();
+        pairs.push(("BAZAAR_GITHUB_APP_ID", "42"));
+        let k = key.to_str().unwrap().to_string();
+        pairs.push(("BAZAAR_GITHUB_APP_KEY_FILE", &k));
+        let e = Config::from_sources(&src(&pairs, None)).unwrap_err();
+        assert!(e.to_string().contains("BAZAAR_GITHUB_APP_KEY_FILE"), "{e}");
+    }
+}
