@@ -33,14 +33,7 @@ pub(super) fn layout(snap: &Snapshot) -> Layout {
         collections: vec![],
         findings: vec![],
     };
-    if !snap.entries.keys().any(|p| p.starts_with("catalog/")) {
-        out.findings.push(at_path(
-            Code::NOT_A_CATALOG,
-            "catalog",
-            "there is no catalog/ folder with apps".into(),
-            "run Bazaar at the catalog repository's root (or pass --root); `bazaar init DIR` creates one",
-        ));
-    }
+    // a catalog without apps yet (a new organisation's) is a catalog: bazaar.toml makes it one
     out.findings.extend(super::output::committed(snap));
     let mut by_lower: HashMap<String, Vec<&str>> = HashMap::new();
     let mut team_dirs: BTreeMap<&str, bool> = BTreeMap::new();
@@ -204,6 +197,39 @@ enum SpanOwner {
 
 /// Checks across manifests, on the facts of every app. Each finding lists every file it
 /// involves; apps known only by their facts are read when a finding must point into them.
+/// Settings `bazaar init` left as placeholders (under the reserved `.invalid` domain, or
+/// `OWNER/REPO`), each a warning at its line until it is filled.
+pub(super) fn placeholders(cat: &Catalog) -> Vec<Finding> {
+    let Some(src) = cat.sources.get("bazaar.toml") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let mut offset = 0;
+    for line in src.text.split_inclusive('\n') {
+        let value = line.split_once('=').map(|(_, v)| v).unwrap_or_default();
+        if !line.trim_start().starts_with('#')
+            && crate::scaffold::org::PLACEHOLDERS
+                .iter()
+                .any(|p| value.contains(p))
+        {
+            let start = offset + line.len() - line.trim_start().len();
+            out.push(
+                Finding::new(
+                    Code::PLACEHOLDER,
+                    format!(
+                        "bazaar.toml still holds a placeholder: {}",
+                        line.trim()
+                    ),
+                )
+                .help("set it to your organisation's value (the site's address, the forge repository, the apps domain, the signing email)")
+                .at(src, start..offset + line.trim_end().len()),
+            );
+        }
+        offset += line.len();
+    }
+    out
+}
+
 pub(super) fn cross(
     cat: &mut Catalog,
     snap: &Snapshot,

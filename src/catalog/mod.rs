@@ -147,6 +147,12 @@ impl Catalog {
             .collect();
         cat.app_dirs.sort();
         cat.apps.sort_by(|a, b| a.dir.cmp(&b.dir));
+        let placeholders = checks::placeholders(&cat);
+        cat.findings.extend(
+            placeholders
+                .into_iter()
+                .map(|f| (f, vec!["bazaar.toml".to_string()])),
+        );
         checks::cross(&mut cat, snap, scope)?;
         Ok(cat)
     }

@@ -189,11 +189,27 @@ enum Command {
     },
     /// Serve GitHub webhooks: check every pull request and report on it (see the README).
     Daemon(daemon::DaemonArgs),
-    /// Create a new catalog repository with the default policies, templates and demo catalog.
+    /// Create a new catalog repository: the default policies and templates, your settings, no
+    /// apps, and a GitHub Actions workflow (`--demo` for the demo catalog).
     Init {
         /// Folder to create (must not exist or be empty).
         dir: PathBuf,
-        /// Instead of the demo catalog, generate N synthetic apps (for benchmarks).
+        /// The organisation's name (the site's title).
+        #[arg(long)]
+        org: Option<String>,
+        /// The domain app endpoints live under, e.g. apps.acme.internal.
+        #[arg(long)]
+        apps_domain: Option<String>,
+        /// The catalog's repository on GitHub, OWNER/NAME.
+        #[arg(long)]
+        repository: Option<String>,
+        /// A forge login that holds the admin role (repeat for several).
+        #[arg(long = "admin", value_name = "LOGIN")]
+        admins: Vec<String>,
+        /// Acme's demo catalog (22 apps) instead of an empty one.
+        #[arg(long, conflicts_with_all = ["sample", "org", "apps_domain", "repository", "admins"])]
+        demo: bool,
+        /// Generate N synthetic apps instead (for benchmarks).
         #[arg(long, value_name = "N")]
         sample: Option<usize>,
     },
@@ -695,16 +711,46 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Daemon(args) => daemon::run(args),
-        Command::Init { dir, sample } => {
+        Command::Init {
+            dir,
+            org,
+            apps_domain,
+            repository,
+            admins,
+            demo,
+            sample,
+        } => {
+            for a in &admins {
+                if !bazaar::manifest::is_login(a) {
+                    anyhow::bail!(
+                        "--admin {a:?} is not a forge login (letters, digits and single hyphens)"
+                    );
+                }
+            }
+            let kind = match (demo, sample) {
+                (true, _) => scaffold::InitKind::Demo,
+                (false, Some(n)) => scaffold::InitKind::Sample(n),
+                (false, None) => scaffold::InitKind::Org(scaffold::org::OrgOptions {
+                    org,
+                    apps_domain,
+                    repository,
+                    admins,
+                }),
+            };
             let progress = |msg: &str| eprintln!("{msg}");
-            let summary = scaffold::init(&dir, sample, &progress)?;
+            let summary = scaffold::init(&dir, &kind, &progress)?;
             eprintln!(
-                "created catalog repository {} with {} apps in {} teams (commit {})\nnext: cd {} && bazaar check",
+                "created catalog repository {} with {} apps in {} teams (commit {})\nnext: cd {} && bazaar check{}",
                 dir.display(),
                 summary.apps,
                 summary.teams,
                 &summary.commit[..12.min(summary.commit.len())],
-                dir.display()
+                dir.display(),
+                if matches!(kind, scaffold::InitKind::Org(_)) {
+                    " (it lists the settings still to fill), then `bazaar new` for the first app"
+                } else {
+                    ""
+                }
             );
             Ok(ExitCode::SUCCESS)
         }

