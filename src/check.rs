@@ -172,6 +172,12 @@ pub fn check_with(
     findings.extend(policy_findings.into_iter().map(|(f, _)| f));
     // A broken policy blocks everything, whatever changed.
     findings.extend(policies.errors.iter().cloned());
+    findings.extend(crate::similar::findings_for_added(
+        &head,
+        &catalog,
+        diff.as_ref(),
+        config.as_ref(),
+    ));
     if let Some(d) = &diff {
         if d.touches_governance() {
             let files: Vec<&str> = d

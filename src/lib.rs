@@ -17,4 +17,5 @@ pub mod policy;
 pub mod review;
 pub mod scaffold;
 pub mod signing;
+pub mod similar;
 pub mod site;

@@ -12,6 +12,8 @@ use crate::diagnostics::{Format, explain, lookup, render};
 use crate::manifest::{Runtime, SchemaKind, Tier, schema};
 use crate::scaffold;
 
+mod similar;
+
 /// Bazaar: an internal app marketplace kept in Git.
 #[derive(Debug, Parser)]
 #[command(name = "bazaar", version, about, propagate_version = true)]
@@ -153,6 +155,20 @@ enum Command {
         /// the signed record (slower; catches a signer that computed them wrong).
         #[arg(long)]
         recompute: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+    },
+    /// List the apps most like one app, with the evidence (words, APIs, scopes, tags).
+    Similar {
+        /// The app's id, or its folder (catalog/<team>/<app>).
+        app: String,
+        /// The catalog repository.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Read a revision instead of the working tree.
+        #[arg(long)]
+        rev: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
@@ -597,6 +613,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::SUCCESS
             })
+        }
+        Command::Similar {
+            app,
+            root,
+            rev,
+            format,
+        } => {
+            out(&similar::run(
+                &root,
+                rev.as_deref(),
+                &app,
+                format == TestFormat::Json,
+            )?)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Init { dir, sample } => {
             let progress = |msg: &str| eprintln!("{msg}");

@@ -9,5 +9,6 @@ mod policy;
 mod proptest_parser;
 mod serve;
 mod signing;
+mod similar;
 mod site;
 mod support;
