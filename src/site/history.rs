@@ -27,6 +27,8 @@ pub struct History {
     pub recent: Vec<Value>,
     /// Hours from a submission's opening to its merge.
     pub lead_hours: Vec<f64>,
+    /// The same by month of the merge (`YYYY-MM`, hours), for the dashboard's chart.
+    pub lead_by_month: Vec<(String, f64)>,
 }
 
 fn short(id: &str) -> &str {
@@ -76,8 +78,10 @@ pub fn read(opts: &BuildOptions) -> History {
             crate::audit::Status::NotGoverned => "not governed",
         };
         if let (Some(opened), Some(merged)) = (r.opened, c.time) {
-            h.lead_hours
-                .push((merged - opened).num_minutes() as f64 / 60.0);
+            let hours = (merged - opened).num_minutes() as f64 / 60.0;
+            h.lead_hours.push(hours);
+            h.lead_by_month
+                .push((merged.format("%Y-%m").to_string(), hours));
         }
         let entry = json!({
             "commit": short(&c.commit),

@@ -2,6 +2,7 @@
 //! from `site-templates/`, embedded as defaults, overridable file by file by the catalog's own
 //! folder), README Markdown rendered and sanitized, `catalog.json`, and atomic publishing.
 
+mod charts;
 mod feeds;
 mod history;
 mod markdown;
@@ -10,6 +11,9 @@ mod pages;
 mod publish;
 mod search;
 pub mod serve;
+mod similar;
+mod trends;
+mod usage;
 
 use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};

@@ -238,12 +238,15 @@ pub fn build(
                 .push(json!({ "message": f.message, "deadline": f.deadline, "code": f.code }));
         }
     }
+    let (similar, clusters) = super::similar::models(cat, &readmes);
+    let signals = super::usage::load(snap, cat);
     use rayon::prelude::*;
     let mut apps: Vec<(Value, String)> = cat
         .apps
         .par_iter()
         .zip(readmes.into_par_iter())
-        .map(|(e, readme)| {
+        .zip(similar.into_par_iter())
+        .map(|((e, readme), similar)| {
         let a = &e.app;
         let v = verdicts.get(e.dir.as_str());
         let replacement = a
@@ -292,6 +295,8 @@ pub fn build(
             "trail": history.trails.get(&a.id).cloned().unwrap_or_default(),
             "versions": history.versions.get(&e.dir).cloned().unwrap_or_default(),
             "collections": in_collections,
+            "similar": similar,
+            "usage": super::usage::app_model(&signals, &a.id, today, a.cost.as_ref().and_then(|c| c.monthly_usd)),
         });
         (model, readme)
     })
@@ -412,7 +417,10 @@ pub fn build(
         })
         .collect();
 
-    let dashboard = dashboard(&apps, history, today);
+    let mut dashboard = dashboard(&apps, history, today);
+    dashboard["duplicates"] = clusters;
+    dashboard["usage"] = super::usage::dashboard(&apps);
+    dashboard["charts"] = super::trends::charts(cat, &signals, history, today).into();
     Model {
         site,
         apps,

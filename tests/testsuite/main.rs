@@ -8,6 +8,7 @@ mod merge;
 mod policy;
 mod proptest_parser;
 mod serve;
+mod signals;
 mod signing;
 mod similar;
 mod site;

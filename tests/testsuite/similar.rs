@@ -185,3 +185,59 @@ fn similar_lists_ranked_matches_by_id_or_folder() {
         missing.stderr
     );
 }
+
+#[test]
+fn app_pages_list_similar_apps_and_the_dashboard_groups_likely_duplicates() {
+    let dir = demo_copy();
+    let p = dir.path();
+    let r = bazaar(&["build", "--root", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let read = |rel: &str| std::fs::read_to_string(p.join("public").join(rel)).unwrap();
+    let page = read("apps/com.acme.sales.team-tree/index.html");
+    let section = &page[page.find("id=\"similar\"").expect("a similar-apps section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    let directory = section
+        .find("apps/com.acme.people.employee-directory/\">Employee Directory</a> — 0.5")
+        .unwrap_or_else(|| panic!("{section}"));
+    let classic = section
+        .find("apps/com.acme.people.org-chart-classic/\">Org Chart (Classic)</a> — 0.3")
+        .unwrap_or_else(|| panic!("{section}"));
+    assert!(directory < classic, "best first: {section}");
+    assert!(
+        section.contains("<strong>likely duplicate</strong>: same API api.workday.example&#x2F;ccx&#x2F;v1&#x2F;workers; 2 shared scopes (hr:read, profile)"),
+        "{section}"
+    );
+    // an app with nothing alike has no section
+    let lonely = read("apps/com.acme.security.password-strength-meter/index.html");
+    assert!(!lonely.contains("id=\"similar\""));
+
+    let dash = read("dashboard/index.html");
+    let dups = &dash[dash.find("id=\"duplicates\"").unwrap()..];
+    let dups = &dups[..dups.find("</section>").unwrap()];
+    assert_eq!(dups.matches("<li>2 apps:").count(), 1, "{dups}");
+    assert!(
+        dups.contains(">Employee Directory</a> (People Technology) — like Team Tree, 0.5")
+            && dups.contains(">Team Tree</a> (Revenue Operations) — like Employee Directory"),
+        "{dups}"
+    );
+
+    // once Team Tree says why it differs, the dashboard has no group and the page says why
+    let manifest = p.join("catalog/sales/team-tree/app.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        format!("{text}\n[similar]\ndistinct_from = [{{ id = \"com.acme.people.employee-directory\", why = \"embeds one team's tree <b>live</b> on RevOps pages\" }}]\n"),
+    )
+    .unwrap();
+    let r = bazaar(&["build", "--root", p.to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let dash = read("dashboard/index.html");
+    assert!(dash.contains("No likely duplicates"), "{dash}");
+    let page = read("apps/com.acme.people.employee-directory/index.html");
+    assert!(
+        page.contains(
+            "differs: embeds one team&#x27;s tree &lt;b&gt;live&lt;&#x2F;b&gt; on RevOps pages"
+        ),
+        "contributor text is escaped: {page}"
+    );
+}
