@@ -69,8 +69,13 @@ pub fn read(opts: &BuildOptions) -> History {
     }) else {
         return h;
     };
+    let mut news: std::collections::HashMap<&str, String> = Default::default();
     for c in &report.commits {
         let Some(r) = &c.record else { continue };
+        news.insert(
+            c.commit.as_str(),
+            super::news::line(r, c.status == crate::audit::Status::Verified),
+        );
         let status = match c.status {
             crate::audit::Status::Verified => "signature verified",
             crate::audit::Status::Failed => "FAILED audit",
@@ -91,6 +96,11 @@ pub fn read(opts: &BuildOptions) -> History {
         });
         for id in r.added.iter().chain(&r.changed) {
             h.trails.entry(id.clone()).or_default().push(entry.clone());
+        }
+    }
+    for e in &mut h.recent {
+        if let Some(n) = e["full_commit"].as_str().and_then(|c| news.get(c)) {
+            e["news"] = n.clone().into();
         }
     }
     h

@@ -7,6 +7,7 @@ mod feeds;
 mod history;
 mod markdown;
 mod model;
+mod news;
 mod pages;
 mod publish;
 mod search;

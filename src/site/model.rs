@@ -296,6 +296,7 @@ pub fn build(
             "versions": history.versions.get(&e.dir).cloned().unwrap_or_default(),
             "collections": in_collections,
             "similar": similar,
+            "added": history.versions.get(&e.dir).and_then(|v| v.iter().rev().find(|x| x["kind"] == "added")).and_then(|x| x["date"].as_str().map(str::to_string)),
             "usage": super::usage::app_model(&signals, &a.id, today, a.cost.as_ref().and_then(|c| c.monthly_usd)),
         });
         (model, readme)
@@ -307,7 +308,13 @@ pub fn build(
             .cmp(&key(&b.0))
             .then(a.0["id"].as_str().cmp(&b.0["id"].as_str()))
     });
-    let (apps, readmes): (Vec<Value>, Vec<String>) = apps.into_iter().unzip();
+    let (mut apps, readmes): (Vec<Value>, Vec<String>) = apps.into_iter().unzip();
+    // new: the folder was added within a month of today
+    let new_since = (today - chrono::Duration::days(31)).to_string();
+    for a in &mut apps {
+        let new = a["added"].as_str().is_some_and(|d| d >= new_since.as_str());
+        a["new"] = new.into();
+    }
 
     let facets = FACETS
         .iter()

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod charts;
 mod check;
 mod merge;
 mod policy;
