@@ -11,7 +11,10 @@ use crate::catalog::{Catalog, MAX_README_BYTES, Snapshot};
 use crate::manifest::{self, App, MAX_MANIFEST_BYTES, Status};
 
 /// README characters compared: the start of a README says what the app is.
-const MAX_README_CHARS: usize = 20_000;
+const MAX_README_CHARS: usize = 3_000;
+/// Words kept per app, the most weighted first (name and summary words weigh most): enough to
+/// say what an app does, small enough to keep for 10,000 apps.
+const MAX_TERMS: usize = 48;
 
 fn cut(s: &str, max: usize) -> &str {
     if s.len() <= max {
@@ -26,7 +29,7 @@ fn cut(s: &str, max: usize) -> &str {
 
 /// An app as the finder sees it. Name and summary weigh three times a README word, the
 /// description twice.
-pub fn doc_of(app: &App, dir: &str, readme: &str, words: &Words) -> Doc {
+pub fn doc_of(app: &App, dir: &str, readme: &str, words: &mut Words) -> Doc {
     let mut bag = Bag::default();
     words.add(&mut bag, &app.name, 3);
     words.add(&mut bag, &app.summary, 3);
@@ -49,6 +52,13 @@ pub fn doc_of(app: &App, dir: &str, readme: &str, words: &Words) -> Doc {
             (stem, spelled, n)
         })
         .collect();
+    // the heaviest words, ties by the longer (rarer-looking) word, then alphabetically
+    terms.sort_unstable_by(|a, b| {
+        b.2.cmp(&a.2)
+            .then(b.0.len().cmp(&a.0.len()))
+            .then(a.0.cmp(&b.0))
+    });
+    terms.truncate(MAX_TERMS);
     terms.sort_unstable();
     let mut hosts = Vec::new();
     let mut apis = Vec::new();
@@ -116,7 +126,7 @@ pub fn corpus(snap: &Snapshot, catalog: &Catalog) -> Vec<Doc> {
     let mut cache: DiskCache<Option<Doc>> = snap
         .cache_dir()
         .filter(|_| snap.git_dir().is_some())
-        .map(|d| DiskCache::open(&d, "similar"))
+        .map(|d| DiskCache::open(&d, "similar-docs"))
         .unwrap_or_default();
     let key = |dir: &str| {
         let oid = |p: String| snap.entries.get(&p).and_then(|e| e.oid.clone());

@@ -48,9 +48,9 @@ const API: f32 = 3.0;
 
 /// Query terms used to find candidates (the heaviest of the app's words); the best candidates
 /// are then scored on every word.
-const QUERY_TERMS: usize = 40;
+const QUERY_TERMS: usize = 24;
 /// Candidates scored in full per app.
-const RESCORED: usize = 50;
+const RESCORED: usize = 24;
 
 type Sparse = Vec<(u32, f32)>;
 
@@ -241,7 +241,7 @@ impl Index {
             text_post,
             feat_post,
             spelling,
-            cap: (n / 10).max(500),
+            cap: (n / 50).max(200),
         }
     }
 

@@ -64,13 +64,13 @@ tags = ["scheduling", "people"]
 "#;
 
 fn index(apps: &[&str]) -> Index {
-    let w = text::Words::default();
+    let mut w = text::Words::default();
     let docs = apps
         .iter()
         .map(|t| {
             let a = app(t);
             let dir = format!("catalog/{}/{}", a.team, a.id.rsplit('.').next().unwrap());
-            doc_of(&a, &dir, "", &w)
+            doc_of(&a, &dir, "", &mut w)
         })
         .collect();
     Index::build(docs)
@@ -138,13 +138,13 @@ fn saying_why_it_differs_is_kept_with_the_match_and_ends_the_cluster() {
 #[test]
 fn retired_apps_are_not_offered() {
     let idx = {
-        let w = text::Words::default();
+        let mut w = text::Words::default();
         let mut a = app(EXPENSES);
         a.lifecycle.status = crate::manifest::Status::Retired;
         let b = app(PARAPHRASE);
         Index::build(vec![
-            doc_of(&a, "catalog/finance/expense-tracker", "", &w),
-            doc_of(&b, "catalog/sales/spend-claims", "", &w),
+            doc_of(&a, "catalog/finance/expense-tracker", "", &mut w),
+            doc_of(&b, "catalog/sales/spend-claims", "", &mut w),
         ])
     };
     assert!(matches(&idx, 1, &settings()).is_empty());

@@ -25,22 +25,25 @@ pub struct Bag {
     pub terms: HashMap<String, (String, u32)>,
 }
 
-/// A tokenizer with its stemmer.
+/// A tokenizer with its stemmer and the stems it has already computed (one per thread: words
+/// repeat across apps, and stemming is the slow part).
 pub struct Words {
     stemmer: Stemmer,
+    stems: HashMap<String, String>,
 }
 
 impl Default for Words {
     fn default() -> Self {
         Words {
             stemmer: Stemmer::create(Algorithm::English),
+            stems: HashMap::new(),
         }
     }
 }
 
 impl Words {
     /// Adds the words of `text` to the bag, each counted `weight` times.
-    pub fn add(&self, bag: &mut Bag, text: &str, weight: u32) {
+    pub fn add(&mut self, bag: &mut Bag, text: &str, weight: u32) {
         for raw in text.split(|c: char| !c.is_alphanumeric()) {
             if raw.len() < 2 || raw.len() > 40 || raw.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
@@ -49,7 +52,16 @@ impl Words {
             if STOP.binary_search(&lower.as_str()).is_ok() {
                 continue;
             }
-            let stem = self.stemmer.stem(&lower).into_owned();
+            let stem = match self.stems.get(&lower) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.stemmer.stem(&lower).into_owned();
+                    if self.stems.len() < 200_000 {
+                        self.stems.insert(lower.clone(), s.clone());
+                    }
+                    s
+                }
+            };
             let e = bag.terms.entry(stem).or_insert_with(|| (lower, 0));
             e.1 += weight;
         }
@@ -69,7 +81,7 @@ mod tests {
 
     #[test]
     fn stems_meet_and_noise_is_dropped() {
-        let w = Words::default();
+        let mut w = Words::default();
         let mut bag = Bag::default();
         w.add(
             &mut bag,
