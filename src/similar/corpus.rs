@@ -5,7 +5,7 @@
 use rayon::prelude::*;
 
 use super::index::Doc;
-use super::text::{Bag, Words};
+use super::text::{Bag, Words, with_words};
 use crate::cache::DiskCache;
 use crate::catalog::{Catalog, MAX_README_BYTES, Snapshot};
 use crate::manifest::{self, App, MAX_MANIFEST_BYTES, Status};
@@ -148,11 +148,11 @@ pub fn corpus(snap: &Snapshot, catalog: &Catalog) -> Vec<Doc> {
     }
     let read: Vec<(Option<String>, Option<Doc>)> = todo
         .par_iter()
-        .map_init(Words::default, |w, (dir, k)| {
+        .map(|(dir, k)| {
             let readme =
                 read_text(snap, &format!("{dir}/README.md"), MAX_README_BYTES).unwrap_or_default();
             let doc = match catalog.app_in(dir) {
-                Some(e) => Some(doc_of(&e.app, dir, &readme, w)),
+                Some(e) => Some(with_words(|w| doc_of(&e.app, dir, &readme, w))),
                 None => {
                     let path = format!("{dir}/app.toml");
                     snap.read(&path, MAX_MANIFEST_BYTES)
@@ -160,7 +160,7 @@ pub fn corpus(snap: &Snapshot, catalog: &Catalog) -> Vec<Doc> {
                         .and_then(Result::ok)
                         .and_then(|b| manifest::decode(&path, &b, MAX_MANIFEST_BYTES).ok())
                         .and_then(|f| manifest::parse_app(&f).value)
-                        .map(|app| doc_of(&app, dir, &readme, w))
+                        .map(|app| with_words(|w| doc_of(&app, dir, &readme, w)))
                 }
             };
             (k.clone(), doc)

@@ -41,6 +41,16 @@ impl Default for Words {
     }
 }
 
+thread_local! {
+    static WORDS: std::cell::RefCell<Words> = std::cell::RefCell::new(Words::default());
+}
+
+/// Runs `f` with this thread's tokenizer (rayon's `map_init` would make one per job, losing the
+/// stems already computed).
+pub fn with_words<R>(f: impl FnOnce(&mut Words) -> R) -> R {
+    WORDS.with(|w| f(&mut w.borrow_mut()))
+}
+
 impl Words {
     /// Adds the words of `text` to the bag, each counted `weight` times.
     pub fn add(&mut self, bag: &mut Bag, text: &str, weight: u32) {
