@@ -275,6 +275,12 @@ pub fn check_with(
     findings.extend(policy_findings.into_iter().map(|(f, _)| f));
     // A broken policy blocks everything, whatever changed.
     findings.extend(policies.errors.iter().cloned());
+    findings.extend(crate::discovery::check_findings(
+        &head,
+        &catalog,
+        diff.as_ref(),
+        config.as_ref(),
+    ));
     if let Some(d) = &diff {
         let governed = d.governance_paths();
         if !governed.is_empty() {
@@ -384,7 +390,11 @@ pub fn judge(j: &Judged<'_>) -> (Verdict, Vec<(Finding, Vec<String>)>) {
     } else {
         std::borrow::Cow::Borrowed(j.policies)
     };
-    let ctx = InputContext::new(j.config, j.today);
+    let ctx = InputContext::new(j.config, j.today).with_signals(crate::discovery::policy_signals(
+        j.base.unwrap_or(j.head),
+        j.catalog,
+        j.today,
+    ));
     let mut base_apps: BTreeMap<String, App> = BTreeMap::new();
     if let (Some(b), Some(d)) = (j.base, j.diff) {
         for c in &d.apps {

@@ -16,6 +16,8 @@ use bazaar::diagnostics::{Format, explain, lookup, render};
 use bazaar::manifest::{Runtime, SchemaKind, Tier, schema};
 use bazaar::scaffold;
 
+mod similar;
+
 /// Bazaar: an internal app marketplace kept in Git.
 #[derive(Debug, Parser)]
 #[command(name = "bazaar", version, about, propagate_version = true)]
@@ -176,6 +178,20 @@ enum Command {
         /// Bazaar's private signing key (needed unless --dry-run).
         #[arg(long)]
         key: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = TestFormat::Human)]
+        format: TestFormat,
+    },
+    /// List the apps most like one app, with the evidence (words, APIs, scopes, tags).
+    Similar {
+        /// The app's id, or its folder (catalog/<team>/<app>).
+        app: String,
+        /// The catalog repository.
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Read a revision instead of the working tree.
+        #[arg(long)]
+        rev: Option<String>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
@@ -711,6 +727,20 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Daemon(args) => daemon::run(args),
+        Command::Similar {
+            app,
+            root,
+            rev,
+            format,
+        } => {
+            out(&similar::run(
+                &root,
+                rev.as_deref(),
+                &app,
+                format == TestFormat::Json,
+            )?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init {
             dir,
             org,

@@ -71,6 +71,9 @@ pub struct App {
     pub cost: Option<Cost>,
     /// Status and dates.
     pub lifecycle: Lifecycle,
+    /// Similar apps this one was compared with, and why it differs from each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similar: Option<Similar>,
     /// Where each field sits in the file (not part of the format).
     #[serde(skip)]
     #[schemars(skip)]
@@ -212,6 +215,29 @@ pub struct Lifecycle {
     /// When a deprecated app is retired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retire_on: Option<NaiveDate>,
+}
+
+/// What the contributor says about apps `check` found alike.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Similar {
+    /// Apps compared with this one and found different enough to build it anyway; each one
+    /// named here is no longer reported as a likely duplicate (BZ0220).
+    #[serde(default)]
+    #[schemars(length(max = 20))]
+    pub distinct_from: Vec<DistinctFrom>,
+}
+
+/// An app this one is not a duplicate of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DistinctFrom {
+    /// The other app's id.
+    #[schemars(regex(pattern = r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*){2,}$"))]
+    pub id: String,
+    /// Why this app is needed although that one exists (reviewers read it).
+    #[schemars(length(min = 10, max = 500))]
+    pub why: String,
 }
 
 fn choice<T: Copy>(
@@ -590,6 +616,58 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
             retire_on,
         })
     });
+    let similar = root.table(c, "similar", false).map(|mut t| {
+        let mut out = Vec::new();
+        let items = t.tables(c, "distinct_from");
+        if items.len() > 20 {
+            let span = c.spans.get("similar.distinct_from").unwrap_or(0..0);
+            c.error(
+                Code::INVALID_NUMBER,
+                span,
+                format!(
+                    "`similar.distinct_from` has {} entries; at most 20 are allowed",
+                    items.len()
+                ),
+                "",
+            );
+        }
+        for mut d in items {
+            let id = d.str(c, "id", true).filter(|v| {
+                shape(
+                    c,
+                    &d.field("id"),
+                    v,
+                    validate::is_reverse_dns,
+                    Code::INVALID_ID,
+                    "an app id",
+                )
+            });
+            let why = d.str(c, "why", true);
+            if let Some(v) = &why {
+                text(c, &d.field("why"), v, 500, false);
+                if v.get_ref().trim().chars().count() < 10 {
+                    c.error(
+                        Code::INVALID_TEXT,
+                        v.span(),
+                        format!(
+                            "`{}` is too short to tell reviewers anything",
+                            d.field("why")
+                        ),
+                        "say in a sentence what this app does that the other one does not",
+                    );
+                }
+            }
+            d.finish(c);
+            if let (Some(id), Some(why)) = (id, why) {
+                out.push(DistinctFrom {
+                    id: id.into_inner(),
+                    why: why.into_inner(),
+                });
+            }
+        }
+        t.finish(c);
+        Similar { distinct_from: out }
+    });
     root.finish(c);
 
     if let Some((Some(p), Some(b))) = &owner
@@ -639,6 +717,7 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
             support,
             cost,
             lifecycle: lifecycle??,
+            similar,
             spans: ctx.spans,
         })
     })();

@@ -11,7 +11,7 @@ use super::{Parsed, Spans};
 use crate::diagnostics::{Code, SourceFile};
 
 /// The catalog's settings (`bazaar.toml`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "Bazaar catalog settings (bazaar.toml)")]
 pub struct Config {
@@ -31,6 +31,9 @@ pub struct Config {
     /// Governance settings the policies read.
     #[serde(default)]
     pub governance: Governance,
+    /// When apps count as alike (app pages) and as likely duplicates (`check`, dashboard).
+    #[serde(default)]
+    pub similar: SimilarSettings,
     /// Where each field sits in the file.
     #[serde(skip)]
     #[schemars(skip)]
@@ -212,6 +215,62 @@ impl Default for Governance {
             reminder_days: default_reminder_days(),
             sbom_max_age_days: default_sbom_max_age_days(),
         }
+    }
+}
+
+/// Thresholds of the similar-apps finder. Scores run from 0 (nothing in common) to 1 (same
+/// words and same APIs, scopes and tags).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SimilarSettings {
+    /// From this score an app page lists the other app as similar.
+    #[serde(default = "default_related_at")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub related_at: f64,
+    /// From this score an added app gets a likely-duplicate note (BZ0220) and the dashboard
+    /// groups the apps as likely duplicates.
+    #[serde(default = "default_duplicate_at")]
+    #[schemars(range(min = 0.0, max = 1.0))]
+    pub duplicate_at: f64,
+    /// Most similar apps listed per app.
+    #[serde(default = "default_max_listed")]
+    #[schemars(range(min = 1, max = 50))]
+    pub max_listed: usize,
+}
+
+fn default_related_at() -> f64 {
+    0.3
+}
+fn default_duplicate_at() -> f64 {
+    0.5
+}
+fn default_max_listed() -> usize {
+    5
+}
+
+impl Default for SimilarSettings {
+    fn default() -> Self {
+        SimilarSettings {
+            related_at: default_related_at(),
+            duplicate_at: default_duplicate_at(),
+            max_listed: default_max_listed(),
+        }
+    }
+}
+
+fn score(c: &mut Ctx<'_>, t: &mut Table<'_, '_>, key: &'static str, default: f64) -> f64 {
+    match t.number(c, key) {
+        Some(v) if (0.0..=1.0).contains(v.get_ref()) => *v.get_ref(),
+        Some(v) => {
+            c.error(
+                Code::INVALID_NUMBER,
+                v.span(),
+                format!("`{}` must be between 0 and 1", t.field(key)),
+                "scores run from 0 (nothing alike) to 1 (the same app)",
+            );
+            default
+        }
+        None => default,
     }
 }
 
@@ -408,6 +467,32 @@ pub fn parse_config(file: &SourceFile) -> Parsed<Config> {
             }
         })
         .unwrap_or_default();
+    let similar = root
+        .table(c, "similar", false)
+        .map(|mut t| {
+            let related_at = score(c, &mut t, "related_at", default_related_at());
+            let duplicate_at = score(c, &mut t, "duplicate_at", default_duplicate_at());
+            let max_listed = match t.int(c, "max_listed", false) {
+                Some(v) if (1..=50).contains(v.get_ref()) => *v.get_ref() as usize,
+                Some(v) => {
+                    c.error(
+                        Code::INVALID_NUMBER,
+                        v.span(),
+                        "`similar.max_listed` must be between 1 and 50",
+                        "",
+                    );
+                    default_max_listed()
+                }
+                None => default_max_listed(),
+            };
+            t.finish(c);
+            SimilarSettings {
+                related_at,
+                duplicate_at,
+                max_listed,
+            }
+        })
+        .unwrap_or_default();
     root.finish(c);
     finish(ctx, |spans| {
         Some(Config {
@@ -417,6 +502,7 @@ pub fn parse_config(file: &SourceFile) -> Parsed<Config> {
             signing,
             domains: domains?,
             governance,
+            similar,
             spans,
         })
     })

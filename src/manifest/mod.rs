@@ -20,9 +20,12 @@ use serde::{Deserialize, Serialize};
 use crate::diagnostics::{Code, Finding, SourceFile};
 
 pub use app::{
-    Api, App, Auth, Cost, Data, Lifecycle, Owner, Security, Support, parse as parse_app,
+    Api, App, Auth, Cost, Data, DistinctFrom, Lifecycle, Owner, Security, Similar, Support,
+    parse as parse_app,
 };
-pub use config::{Config, Csp, Domains, Forge, Governance, Signing, SiteSettings, parse_config};
+pub use config::{
+    Config, Csp, Domains, Forge, Governance, Signing, SimilarSettings, SiteSettings, parse_config,
+};
 pub use team::{Collection, Team, parse_collection, parse_team};
 pub use validate::{is_login, is_reverse_dns, is_slug, unsafe_char};
 

@@ -13,6 +13,8 @@ pub struct InputContext {
     pub config: Value,
     /// Today, for date arithmetic.
     pub today: NaiveDate,
+    /// Each app's last complete month of signals, by id (`input.signals`).
+    pub signals: std::sync::Arc<std::collections::BTreeMap<String, Value>>,
 }
 
 impl InputContext {
@@ -24,7 +26,17 @@ impl InputContext {
                 json!({ "domains": { "apps": "", "environments": [] }, "governance": crate::manifest::Governance::default() })
             }
         };
-        InputContext { config, today }
+        InputContext {
+            config,
+            today,
+            signals: Default::default(),
+        }
+    }
+
+    /// With the apps' signals (see `discovery::policy_signals`).
+    pub fn with_signals(mut self, signals: std::collections::BTreeMap<String, Value>) -> Self {
+        self.signals = std::sync::Arc::new(signals);
+        self
     }
 }
 
@@ -59,6 +71,7 @@ pub fn app_input(
         "team": team,
         "config": ctx.config,
         "sbom": sbom,
+        "signals": ctx.signals.get(&app.id),
         "dates": {
             "today": ctx.today.to_string(),
             "days_since_last_review": days(lc.last_reviewed, today),

@@ -27,6 +27,8 @@ pub struct History {
     pub recent: Vec<Value>,
     /// Hours from a submission's opening to its merge.
     pub lead_hours: Vec<f64>,
+    /// The same by month of the merge (`YYYY-MM`, hours), for the dashboard's chart.
+    pub lead_by_month: Vec<(String, f64)>,
 }
 
 fn short(id: &str) -> &str {
@@ -69,11 +71,16 @@ pub fn read(opts: &BuildOptions) -> History {
     ) else {
         return h;
     };
+    let mut news: std::collections::HashMap<&str, String> = Default::default();
     for c in &report.commits {
         let Some(r) = &c.record else { continue };
         // Only a merge the audit verified is shown as a record: one that fails it (or was never
         // signed) may be a forgery, so its links and claimed approvals are not shown at all.
         let verified = c.status == crate::audit::Status::Verified;
+        news.insert(
+            c.commit.as_str(),
+            super::news::line(r, c.status == crate::audit::Status::Verified),
+        );
         let status = match c.status {
             crate::audit::Status::Verified => "signature verified",
             crate::audit::Status::Failed => "unverified: FAILED audit",
@@ -81,8 +88,10 @@ pub fn read(opts: &BuildOptions) -> History {
             crate::audit::Status::NotGoverned => "unverified: not governed",
         };
         if verified && let (Some(opened), Some(merged)) = (r.opened, c.time) {
-            h.lead_hours
-                .push((merged - opened).num_minutes() as f64 / 60.0);
+            let hours = (merged - opened).num_minutes() as f64 / 60.0;
+            h.lead_hours.push(hours);
+            h.lead_by_month
+                .push((merged.format("%Y-%m").to_string(), hours));
         }
         let approvals: Vec<Value> = if verified {
             r.approvals.iter().map(|a| json!({ "login": a.login, "role": a.role, "at": a.at.format("%Y-%m-%d %H:%M UTC").to_string() })).collect()
@@ -98,6 +107,11 @@ pub fn read(opts: &BuildOptions) -> History {
         });
         for id in r.added.iter().chain(&r.changed) {
             h.trails.entry(id.clone()).or_default().push(entry.clone());
+        }
+    }
+    for e in &mut h.recent {
+        if let Some(n) = e["full_commit"].as_str().and_then(|c| news.get(c)) {
+            e["news"] = n.clone().into();
         }
     }
     h

@@ -2,14 +2,19 @@
 //! from `site-templates/`, embedded as defaults, overridable file by file by the catalog's own
 //! folder), README Markdown rendered and sanitized, `catalog.json`, and atomic publishing.
 
+mod charts;
 mod feeds;
 mod history;
 mod markdown;
 mod model;
+mod news;
 mod pages;
 mod publish;
 mod search;
 pub mod serve;
+mod similar;
+mod trends;
+mod usage;
 
 use std::collections::{BTreeMap, HashSet};
 use std::hash::{Hash, Hasher};

@@ -283,12 +283,15 @@ pub fn build(
                 .push(json!({ "message": f.message, "deadline": f.deadline, "code": f.code }));
         }
     }
+    let (similar, clusters) = super::similar::models(cat, &readmes);
+    let signals = super::usage::load(snap, cat);
     use rayon::prelude::*;
     let mut apps: Vec<(Value, String)> = cat
         .apps
         .par_iter()
         .zip(readmes.into_par_iter())
-        .map(|(e, readme)| {
+        .zip(similar.into_par_iter())
+        .map(|((e, readme), similar)| {
         let a = &e.app;
         let v = verdicts.get(e.dir.as_str());
         let replacement = a
@@ -337,6 +340,9 @@ pub fn build(
             "trail": history.trails.get(&a.id).cloned().unwrap_or_default(),
             "versions": history.versions.get(&e.dir).cloned().unwrap_or_default(),
             "collections": in_collections,
+            "similar": similar,
+            "added": history.versions.get(&e.dir).and_then(|v| v.iter().rev().find(|x| x["kind"] == "added")).and_then(|x| x["date"].as_str().map(str::to_string)),
+            "usage": super::usage::app_model(&signals, &a.id, today, a.cost.as_ref().and_then(|c| c.monthly_usd)),
         });
         (model, readme)
     })
@@ -347,7 +353,13 @@ pub fn build(
             .cmp(&key(&b.0))
             .then(a.0["id"].as_str().cmp(&b.0["id"].as_str()))
     });
-    let (apps, readmes): (Vec<Value>, Vec<String>) = apps.into_iter().unzip();
+    let (mut apps, readmes): (Vec<Value>, Vec<String>) = apps.into_iter().unzip();
+    // new: the folder was added within a month of today
+    let new_since = (today - chrono::Duration::days(31)).to_string();
+    for a in &mut apps {
+        let new = a["added"].as_str().is_some_and(|d| d >= new_since.as_str());
+        a["new"] = new.into();
+    }
 
     let facets = FACETS
         .iter()
@@ -457,7 +469,10 @@ pub fn build(
         })
         .collect();
 
-    let dashboard = dashboard(&apps, history, today);
+    let mut dashboard = dashboard(&apps, history, today);
+    dashboard["duplicates"] = clusters;
+    dashboard["usage"] = super::usage::dashboard(&apps);
+    dashboard["charts"] = super::trends::charts(cat, &signals, history, today).into();
     Model {
         site,
         apps,

@@ -36,8 +36,19 @@ fn card(a: &Value) -> Value {
     json!({
         "name": a["name"], "url": a["url"], "summary": a["summary"], "tier": a["tier"], "status": a["status"],
         "team_name": a["team_name"], "runtime": a["runtime"], "classification": a["classification"], "risk": a["risk"],
-        "monthly_usd": a["monthly_usd"],
+        "monthly_usd": a["monthly_usd"], "new": a["new"],
+        "users": a["usage"]["active_users"], "teams": a["usage"]["teams"],
     })
+}
+
+/// Up to `n` apps with the highest `key` (a number in the card), highest first, ties by name.
+fn top(cards: &[Value], key: &str, min: u64, n: usize) -> Vec<Value> {
+    let mut v: Vec<&Value> = cards
+        .iter()
+        .filter(|c| c[key].as_u64().is_some_and(|x| x >= min))
+        .collect();
+    v.sort_by(|a, b| b[key].as_u64().cmp(&a[key].as_u64()));
+    v.into_iter().take(n).cloned().collect()
 }
 
 /// A list of app indexes kept in the model's JSON.
@@ -122,6 +133,8 @@ pub fn list(model: &Model) -> Vec<Page> {
             "count": model.apps.len(), "teams": model.facets[0].values.len(), "facets": facets,
             "collections": featured, "recent": model.recent.iter().take(12).collect::<Vec<_>>(),
             "filters": FACETS.iter().map(|f| f.filter).collect::<Vec<_>>(),
+            "most_used": top(&cards, "users", 1, 6), "most_reused": top(&cards, "teams", 2, 6),
+            "new_apps": cards.iter().filter(|c| c["new"] == true).take(6).collect::<Vec<_>>(),
         }),
         app: None,
     });

@@ -13,7 +13,13 @@ use std::path::{Path, PathBuf};
 use crate::git;
 
 /// The top-level paths a catalog is made of; everything else in the repository is ignored.
-pub const TRACKED_ROOTS: &[&str] = &["bazaar.toml", "catalog", "policies", "site-templates"];
+pub const TRACKED_ROOTS: &[&str] = &[
+    "bazaar.toml",
+    "catalog",
+    "policies",
+    "signals",
+    "site-templates",
+];
 
 /// What a path is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

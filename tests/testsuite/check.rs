@@ -14,7 +14,7 @@ fn demo_catalog_passes_with_every_format() {
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(
         r.stdout
-            .contains("ok: 0 errors, 1 warning in 22 of 22 apps checked"),
+            .contains("ok: 0 errors, 1 warning in 23 of 23 apps checked"),
         "{}",
         r.stdout
     );
@@ -656,7 +656,7 @@ fn new_writes_a_manifest_that_passes_and_refuses_taken_ids_and_unknown_teams() {
     );
     let (code, v) = check_json(dir.path(), &[]);
     assert_eq!(code, 0, "{v:#}");
-    assert_eq!(v["summary"]["apps_total"], 24);
+    assert_eq!(v["summary"]["apps_total"], 25);
 
     let taken = bazaar(&[
         "new",

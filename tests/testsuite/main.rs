@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod charts;
 mod check;
 mod core;
 mod daemon;
@@ -15,7 +16,9 @@ mod proptest_governed;
 mod proptest_parser;
 mod security;
 mod serve;
+mod signals;
 mod signing;
+mod similar;
 mod site;
 mod support;
 mod sweep;

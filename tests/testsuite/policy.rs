@@ -348,7 +348,7 @@ fn policy_impact_counts_what_new_rules_would_block() {
         .unwrap()
         .to_string();
     assert!(
-        msg.contains("6 of 22 existing apps would be blocked"),
+        msg.contains("7 of 23 existing apps would be blocked"),
         "{msg}"
     );
 }

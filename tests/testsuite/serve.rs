@@ -303,7 +303,7 @@ fn serve_previews_the_demo_site_and_stops_cleanly_on_ctrl_c() {
     assert_html_with_script(&index, "index");
     assert!(index.body.contains("id=\"search\""), "{}", index.body);
     let all = server.get("/apps/");
-    assert_eq!(all.body.matches("class=\"app-card\"").count(), 22);
+    assert_eq!(all.body.matches("class=\"app-card\"").count(), 23);
 
     let app = server.get(APP);
     assert_eq!(app.status, 200, "{}", app.body);

@@ -28,7 +28,7 @@ fn the_demo_site_has_every_app_with_its_facts() {
             .is_symlink()
     );
     let all = read(public.join("apps/index.html"));
-    assert_eq!(all.matches("class=\"app-card\"").count(), 22);
+    assert_eq!(all.matches("class=\"app-card\"").count(), 23);
     let index = read(public.join("index.html"));
     assert!(index.contains("Featured collections") && index.contains("id=\"search\""));
     let app = read(public.join("apps/com.acme.people.employee-directory/index.html"));
@@ -69,7 +69,7 @@ fn the_demo_site_has_every_app_with_its_facts() {
     );
     let v: serde_json::Value = serde_json::from_str(&read(public.join("catalog.json"))).unwrap();
     assert_eq!(v["version"], 1);
-    assert_eq!(v["apps"].as_array().unwrap().len(), 22);
+    assert_eq!(v["apps"].as_array().unwrap().len(), 23);
     assert!(
         public.join("teams/finance/index.html").is_file()
             && public.join("tiers/vetted/index.html").is_file()
@@ -178,7 +178,7 @@ fn every_page_kind_exists_with_facets_costs_feeds_and_search() {
     assert!(
         feed.starts_with("<?xml") && feed.contains("<feed xmlns=\"http://www.w3.org/2005/Atom\">")
     );
-    assert_eq!(feed.matches("<entry>").count(), 22, "{feed}");
+    assert_eq!(feed.matches("<entry>").count(), 23, "{feed}");
     let sitemap = read(public.join("sitemap.xml"));
     let html_pages = walk(&public)
         .into_iter()
@@ -191,7 +191,7 @@ fn every_page_kind_exists_with_facets_costs_feeds_and_search() {
     // the Pagefind bundle: one record per app, a filter per facet
     let entry: serde_json::Value =
         serde_json::from_str(&read(public.join("pagefind/pagefind-entry.json"))).unwrap();
-    assert_eq!(entry["languages"]["en"]["page_count"], 22, "{entry}");
+    assert_eq!(entry["languages"]["en"]["page_count"], 23, "{entry}");
     let filters = std::fs::read_dir(public.join("pagefind/filter"))
         .unwrap()
         .count();
@@ -264,7 +264,7 @@ fn a_one_app_edit_re_renders_only_the_pages_it_touches() {
         untouched
     );
     // the search index follows the edit too
-    assert!(read(public.join("pagefind/pagefind-entry.json")).contains("\"page_count\":22"));
+    assert!(read(public.join("pagefind/pagefind-entry.json")).contains("\"page_count\":23"));
     // a template change renders every page that uses it
     std::fs::create_dir_all(dir.path().join("site-templates")).unwrap();
     let base = std::fs::read_to_string(repo_root().join("site-templates/base.html")).unwrap();

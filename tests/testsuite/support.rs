@@ -89,7 +89,7 @@ pub fn errors(v: &serde_json::Value) -> Vec<String> {
 /// A temporary copy of the demo catalog (bazaar.toml, catalog/, policies/).
 pub fn demo_copy() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    for top in ["bazaar.toml", "catalog", "policies"] {
+    for top in ["bazaar.toml", "catalog", "policies", "signals"] {
         copy(&repo_root().join(top), &dir.path().join(top));
     }
     dir

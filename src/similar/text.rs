@@ -1,0 +1,106 @@
+//! Words for comparing apps: lowercase, split on anything that is not a letter or digit, common
+//! English words and URL noise dropped, each word reduced to its stem (Snowball English, so
+//! "tracking", "tracked" and "tracks" meet), with the first spelling seen kept for explanations.
+
+use std::collections::HashMap;
+
+use rust_stemmers::{Algorithm, Stemmer};
+
+/// Words that say nothing about what an app does.
+const STOP: &[&str] = &[
+    "a", "about", "acme", "after", "all", "also", "an", "and", "any", "are", "as", "at", "be",
+    "been", "before", "but", "by", "can", "com", "do", "does", "each", "every", "example", "for",
+    "from", "has", "have", "how", "http", "https", "if", "in", "internal", "into", "is", "it",
+    "its", "just", "more", "most", "no", "not", "of", "on", "one", "only", "or", "other", "our",
+    "out", "over", "same", "so", "some", "than", "that", "the", "their", "them", "then", "there",
+    "these", "they", "this", "those", "to", "up", "use", "used", "uses", "using", "via", "was",
+    "we", "were", "what", "when", "where", "which", "who", "will", "with", "without", "www", "you",
+    "your",
+];
+
+/// Counts of stems with their first spelling.
+#[derive(Debug, Default)]
+pub struct Bag {
+    /// Stem → (first spelling, weighted count).
+    pub terms: HashMap<String, (String, u32)>,
+}
+
+/// A tokenizer with its stemmer and the stems it has already computed (one per thread: words
+/// repeat across apps, and stemming is the slow part).
+pub struct Words {
+    stemmer: Stemmer,
+    stems: HashMap<String, String>,
+}
+
+impl Default for Words {
+    fn default() -> Self {
+        Words {
+            stemmer: Stemmer::create(Algorithm::English),
+            stems: HashMap::new(),
+        }
+    }
+}
+
+thread_local! {
+    static WORDS: std::cell::RefCell<Words> = std::cell::RefCell::new(Words::default());
+}
+
+/// Runs `f` with this thread's tokenizer (rayon's `map_init` would make one per job, losing the
+/// stems already computed).
+pub fn with_words<R>(f: impl FnOnce(&mut Words) -> R) -> R {
+    WORDS.with(|w| f(&mut w.borrow_mut()))
+}
+
+impl Words {
+    /// Adds the words of `text` to the bag, each counted `weight` times.
+    pub fn add(&mut self, bag: &mut Bag, text: &str, weight: u32) {
+        for raw in text.split(|c: char| !c.is_alphanumeric()) {
+            if raw.len() < 2 || raw.len() > 40 || raw.bytes().all(|b| b.is_ascii_digit()) {
+                continue;
+            }
+            let lower = raw.to_lowercase();
+            if STOP.binary_search(&lower.as_str()).is_ok() {
+                continue;
+            }
+            let stem = match self.stems.get(&lower) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = self.stemmer.stem(&lower).into_owned();
+                    if self.stems.len() < 200_000 {
+                        self.stems.insert(lower.clone(), s.clone());
+                    }
+                    s
+                }
+            };
+            let e = bag.terms.entry(stem).or_insert_with(|| (lower, 0));
+            e.1 += weight;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        let mut sorted = STOP.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, STOP);
+    }
+
+    #[test]
+    fn stems_meet_and_noise_is_dropped() {
+        let mut w = Words::default();
+        let mut bag = Bag::default();
+        w.add(
+            &mut bag,
+            "Tracks expenses; the Expense tracked (tracking) 2026 https://x.com",
+            2,
+        );
+        assert_eq!(bag.terms["track"].1, 6, "{bag:?}");
+        assert_eq!(bag.terms["expens"], ("expenses".to_string(), 4));
+        assert!(!bag.terms.contains_key("the") && !bag.terms.contains_key("2026"));
+        assert!(!bag.terms.contains_key("https"));
+    }
+}
