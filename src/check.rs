@@ -202,7 +202,8 @@ fn sources(opts: &CheckOptions) -> Result<Sources, CheckError> {
         }
     };
     // from the base: settings, policies, roster, and the changed apps' versions before
-    let mut wanted: Vec<String> = vec!["bazaar.toml".into(), "policies".into()];
+    // (and signals: the numbers a submission is judged by are the base's, not its own)
+    let mut wanted: Vec<String> = vec!["bazaar.toml".into(), "policies".into(), "signals".into()];
     wanted.extend(diff.app_dirs());
     let wanted: Vec<&str> = wanted.iter().map(String::as_str).collect();
     let base_snap = Snapshot::from_repo_subset(&repo, &sub.base, &wanted)?;
