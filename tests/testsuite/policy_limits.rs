@@ -119,3 +119,45 @@ fn a_rule_that_floods_findings_is_capped_and_blocks() {
     assert!(findings.len() < 200, "{} findings", findings.len());
     assert!(findings.iter().any(|f| f["code"] == "BZ0395"), "{v:#}");
 }
+
+#[test]
+fn the_policy_impact_report_stops_at_its_budget_and_says_it_is_partial() {
+    let dir = submission_with_policy(
+        "warn contains msg if {\n\tinput.app.tier == \"never\"\n\tmsg := \"x\"\n}",
+    );
+    let check = |worker: Option<std::path::PathBuf>| {
+        let ctx = bazaar::context::Context {
+            today: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
+            worker,
+            limits: bazaar::context::Limits {
+                impact_budget: Duration::ZERO,
+                ..Default::default()
+            },
+            ..bazaar::context::Context::new()
+        };
+        let checked = bazaar::check::check(
+            &ctx,
+            &bazaar::check::CheckOptions {
+                root: dir.path().to_path_buf(),
+                rev: Some("p".into()),
+                base: Some("main".into()),
+            },
+        )
+        .unwrap();
+        let impact = checked
+            .report
+            .findings
+            .iter()
+            .find(|f| f.code.as_str() == "BZ0394")
+            .expect("an impact note")
+            .message
+            .clone();
+        (checked.report.blocks(), impact)
+    };
+    // in process and in the worker: a report cut short is marked partial, and blocks nothing
+    for worker in [None, Some(bin())] {
+        let (blocks, impact) = check(worker);
+        assert!(!blocks, "{impact}");
+        assert!(impact.starts_with("partial:"), "{impact}");
+    }
+}
