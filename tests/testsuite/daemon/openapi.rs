@@ -209,6 +209,57 @@ impl Spec {
         self.validate(&key, schema, body)
     }
 
+    /// Checks a request's query parameters against the operation's: each one documented, of
+    /// its type (integers, booleans, enums), the required ones present.
+    pub fn check_query(&self, op: &Operation, query: &str) -> Result<(), String> {
+        let key = format!("{} {} query", op.method, op.template);
+        let params: Vec<&Value> = op.op["parameters"]
+            .as_array()
+            .map(|a| a.iter().map(|p| self.deref(p)).collect())
+            .unwrap_or_default();
+        let documented = |name: &str| {
+            params
+                .iter()
+                .find(|p| p["in"] == "query" && p["name"] == name)
+                .copied()
+        };
+        let given: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
+        for (name, value) in &given {
+            let Some(p) = documented(name) else {
+                return Err(format!(
+                    "{key}: `{name}` is not a documented query parameter"
+                ));
+            };
+            let schema = self.deref(&p["schema"]);
+            let typed = match schema["type"].as_str() {
+                Some("integer") => value
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .map_err(|_| format!("{key}: `{name}={value}` is not an integer"))?,
+                Some("boolean") => match value.as_str() {
+                    "true" => Value::Bool(true),
+                    "false" => Value::Bool(false),
+                    _ => return Err(format!("{key}: `{name}={value}` is not a boolean")),
+                },
+                _ => Value::String(value.clone()),
+            };
+            self.validate(&format!("{key} {name}"), schema, &typed)?;
+        }
+        for p in &params {
+            if p["in"] == "query"
+                && p["required"] == json!(true)
+                && !given
+                    .iter()
+                    .any(|(n, _)| Some(n.as_str()) == p["name"].as_str())
+            {
+                return Err(format!("{key}: `{}` is required", p["name"]));
+            }
+        }
+        Ok(())
+    }
+
     /// Checks an answer's status and body against the operation's responses.
     pub fn check_response(&self, op: &Operation, status: u16, body: &Value) -> Result<(), String> {
         let key = format!("{} {} {status}", op.method, op.template);
@@ -233,6 +284,18 @@ impl Spec {
             .unwrap_or_else(|| panic!("{} {} {status} has no example", op.method, op.template));
         self.deref(first)["value"].clone()
     }
+}
+
+#[test]
+fn query_parameters_are_checked_too() {
+    let s = spec();
+    let op = s.find("GET", "/repos/o/r/issues/1/comments").unwrap();
+    assert!(s.check_query(op, "per_page=100&page=2").is_ok());
+    assert!(s.check_query(op, "per_page=many").is_err(), "an integer");
+    assert!(s.check_query(op, "perpage=100").is_err(), "undocumented");
+    let op = s.find("GET", "/repos/o/r/pulls").unwrap();
+    assert!(s.check_query(op, "state=open").is_ok());
+    assert!(s.check_query(op, "state=opened").is_err(), "an enum");
 }
 
 #[test]

@@ -604,6 +604,9 @@ async fn handle(
         if let Err(e) = spec().check_request(op, json_body.as_ref()) {
             p.push(e);
         }
+        if let Err(e) = spec().check_query(op, &query) {
+            p.push(e);
+        }
         p.extend(limits(op, json_body.as_ref().unwrap_or(&Value::Null)));
         (p, json_body.unwrap_or(Value::Null))
     };
