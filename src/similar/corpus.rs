@@ -106,8 +106,9 @@ pub fn docs_of(catalog: &Catalog, readmes: &[String]) -> Vec<Doc> {
         .apps
         .par_iter()
         .enumerate()
-        .map_init(Words::default, |w, (i, e)| {
-            doc_of(&e.app, &e.dir, readmes.get(i).map_or("", String::as_str), w)
+        // this thread's tokenizer keeps the stems it computed for earlier apps
+        .map(|(i, e)| {
+            with_words(|w| doc_of(&e.app, &e.dir, readmes.get(i).map_or("", String::as_str), w))
         })
         .collect()
 }
