@@ -247,18 +247,12 @@ pub fn merge(ctx: &Context, opts: &MergeOptions) -> Result<Merged, MergeError> {
             .as_deref()
             == Some(&format!("refs/heads/{}", opts.base));
     if follows {
-        let mut so = git2::StatusOptions::new();
-        so.include_untracked(false).include_ignored(false);
-        let dirty: Vec<String> = repo
-            .statuses(Some(&mut so))?
-            .iter()
-            .filter_map(|s| s.path().ok().map(str::to_string))
-            .collect();
+        let dirty = crate::git::write::uncommitted(&repo, 5)?;
         if !dirty.is_empty() {
             return Err(refused(vec![format!(
                 "{} is checked out with uncommitted changes ({}); commit or stash them first",
                 opts.base,
-                dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                dirty.join(", ")
             )]));
         }
     }

@@ -60,6 +60,19 @@ pub fn signed_commit(
     Ok(repo.commit_signed(payload, &signature, Some("gpgsig"))?)
 }
 
+/// Tracked files of the working tree with uncommitted changes (at most `max`, for a message):
+/// a commit that updates the checked-out branch must not overwrite them.
+pub fn uncommitted(repo: &Repository, max: usize) -> Result<Vec<String>, git2::Error> {
+    let mut so = git2::StatusOptions::new();
+    so.include_untracked(false).include_ignored(false);
+    Ok(repo
+        .statuses(Some(&mut so))?
+        .iter()
+        .filter_map(|s| s.path().ok().map(str::to_string))
+        .take(max)
+        .collect())
+}
+
 /// Moves `refs/heads/<branch>` to `new` only if it still points at `expected`.
 pub fn move_branch(
     repo: &Repository,

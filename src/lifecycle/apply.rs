@@ -103,17 +103,11 @@ pub fn apply(
     }
     let follows = !repo.is_bare();
     if follows {
-        let mut so = git2::StatusOptions::new();
-        so.include_untracked(false).include_ignored(false);
-        let dirty: Vec<String> = repo
-            .statuses(Some(&mut so))?
-            .iter()
-            .filter_map(|s| s.path().ok().map(str::to_string))
-            .collect();
+        let dirty = crate::git::write::uncommitted(&repo, 5)?;
         if !dirty.is_empty() {
             return Err(ApplyError::Refused(format!(
                 "{branch} has uncommitted changes ({}); commit or stash them first",
-                dirty.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+                dirty.join(", ")
             )));
         }
     }

@@ -139,28 +139,42 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     let input_ctx = InputContext::new(catalog.config.as_ref(), at);
     let mut changes = Vec::new();
     let mut reminders = Vec::new();
-    for entry in &catalog.apps {
+    // every app's decisions, evaluated in parallel (one engine per thread, analysed once)
+    policies.prepare();
+    use rayon::prelude::*;
+    let decided: Vec<Result<Vec<serde_json::Value>, SweepError>> = catalog
+        .apps
+        .par_iter()
+        .map_init(
+            || policies.clone(),
+            |engine, entry| {
+                let app = &entry.app;
+                let sbom = sbom_input(&checked.head, entry);
+                let sbom_age = sbom["document"]["metadata"]["timestamp"]
+                    .as_str()
+                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                    .map(|t| (at - t.date_naive()).num_days());
+                let mut input = app_input(
+                    entry,
+                    catalog.teams.get(team_of(&entry.dir)),
+                    None,
+                    sbom,
+                    &input_ctx,
+                );
+                input["sweep"] = json!({
+                    "overdue_warnings": overdue.get(app.id.as_str()).cloned().unwrap_or_default(),
+                    "sbom_age_days": sbom_age,
+                    "owners_left": opts.owners_left.get(&app.id),
+                });
+                engine
+                    .eval_rule_with("data.bazaar.sweep.actions", input)
+                    .map_err(|e| SweepError::Decision(format!("{}: {e}", app.id)))
+            },
+        )
+        .collect();
+    for (entry, actions) in catalog.apps.iter().zip(decided) {
         let app = &entry.app;
-        let sbom = sbom_input(&checked.head, entry);
-        let sbom_age = sbom["document"]["metadata"]["timestamp"]
-            .as_str()
-            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-            .map(|t| (at - t.date_naive()).num_days());
-        let mut input = app_input(
-            entry,
-            catalog.teams.get(team_of(&entry.dir)),
-            None,
-            sbom,
-            &input_ctx,
-        );
-        input["sweep"] = json!({
-            "overdue_warnings": overdue.get(app.id.as_str()).cloned().unwrap_or_default(),
-            "sbom_age_days": sbom_age,
-            "owners_left": opts.owners_left.get(&app.id),
-        });
-        let actions = policies
-            .eval_rule_with("data.bazaar.sweep.actions", input)
-            .map_err(|e| SweepError::Decision(format!("{}: {e}", app.id)))?;
+        let actions = actions?;
         let mut best: Option<Change> = None;
         for a in actions {
             let get = |k: &str| a[k].as_str().unwrap_or_default().to_string();
