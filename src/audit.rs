@@ -662,9 +662,11 @@ fn required_roles(
         catalog: &catalog,
         policies,
         config: config.as_ref(),
-        today: day,
-        cache: false,
-        ctx: ctx.run,
+        ctx: &Context {
+            today: Some(day),
+            caches: false,
+            ..ctx.run.clone()
+        },
     });
     Ok(verdict.required_roles)
 }

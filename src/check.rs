@@ -231,7 +231,6 @@ pub fn check_with(
     loaded: &mut dyn FnMut(&Snapshot, &Catalog),
 ) -> Result<Checked, CheckError> {
     let started = std::time::Instant::now();
-    let today = ctx.today();
     let Sources {
         judged: head,
         base,
@@ -258,8 +257,6 @@ pub fn check_with(
         catalog: &catalog,
         policies: &policies,
         config: config.as_ref(),
-        today,
-        cache: ctx.caches,
         ctx,
     });
     let evaluated = started.elapsed() - load_time;
@@ -372,11 +369,7 @@ pub struct Judged<'a> {
     pub policies: &'a PolicySet,
     /// The settings (the base's on a submission).
     pub config: Option<&'a Config>,
-    /// Today, for the policies.
-    pub today: chrono::NaiveDate,
-    /// Use the on-disk decision cache.
-    pub cache: bool,
-    /// The engine, limits and clock of the run.
+    /// The engine, limits, caches and day of the run.
     pub ctx: &'a Context,
 }
 
@@ -391,10 +384,11 @@ pub fn judge(j: &Judged<'_>) -> (Verdict, Vec<(Finding, Vec<String>)>) {
     } else {
         std::borrow::Cow::Borrowed(j.policies)
     };
-    let ctx = InputContext::new(j.config, j.today).with_signals(crate::discovery::policy_signals(
+    let today = j.ctx.today();
+    let ctx = InputContext::new(j.config, today).with_signals(crate::discovery::policy_signals(
         j.base.unwrap_or(j.head),
         j.catalog,
-        j.today,
+        today,
     ));
     let mut base_apps: BTreeMap<String, App> = BTreeMap::new();
     if let (Some(b), Some(d)) = (j.base, j.diff) {
@@ -418,7 +412,13 @@ pub fn judge(j: &Judged<'_>) -> (Verdict, Vec<(Finding, Vec<String>)>) {
     let mut findings: Vec<(Finding, Vec<String>)> = Vec::new();
     if policies.is_ok() {
         for (dir, v) in policy::evaluate_apps(
-            &policies, j.catalog, j.head, &dirs, &base_apps, &ctx, j.cache,
+            &policies,
+            j.catalog,
+            j.head,
+            &dirs,
+            &base_apps,
+            &ctx,
+            j.ctx.caches,
         ) {
             let path = format!("{dir}/app.toml");
             let id = j

@@ -188,8 +188,9 @@ pub fn merge(ctx: &Context, opts: &MergeOptions) -> Result<Merged, MergeError> {
     }
 
     // 2. approvals, judged by the base's roster
-    let base_snap =
-        Snapshot::from_rev(&opts.root, &base_id.to_string()).map_err(CheckError::from)?;
+    // the roster and allowed_signers are all that is read from the base here
+    let base_snap = Snapshot::from_rev_subset(&opts.root, &base_id.to_string(), &["policies"])
+        .map_err(CheckError::from)?;
     let roster = match base_snap.read(crate::review::ROSTER_PATH, 1024 * 1024) {
         Ok(Ok(bytes)) => {
             let file = crate::manifest::decode(crate::review::ROSTER_PATH, &bytes, 1024 * 1024)

@@ -101,8 +101,7 @@ impl Diff {
 
     /// The change between two revisions of one repository, from the source layer's tree diff:
     /// only the changed paths are read, so a one-app change costs the same on a catalog of any
-    /// size. Also returns the changed app folders, the paths a caller needs listed from either
-    /// revision to judge the change.
+    /// size.
     pub fn between_revs(
         repo: &crate::git::Repo,
         base: &str,

@@ -108,72 +108,68 @@ fn version_in(repo: &gix::Repository, dir_tree: gix::ObjectId) -> Option<String>
 /// The app changes of the newest `limit` first-parent commits from `rev`, newest first.
 /// Commits that changed no app are left out. What a commit changed never changes, so it is
 /// remembered in `.git/bazaar/` by commit id.
-pub fn app_changes(repo: &Repo, rev: &str, limit: usize) -> Result<Vec<Change>, GitError> {
-    let this = repo;
-    {
-        let tip = this.resolve(rev)?;
-        let local = this.local();
-        let mut chain = Vec::new();
-        let mut next =
-            Some(gix::ObjectId::from_hex(tip.as_bytes()).map_err(|e| read_err("tip", e))?);
-        while let Some(id) = next {
-            if chain.len() == limit {
-                break;
-            }
-            let c = local.find_commit(id).map_err(|e| read_err("commit", e))?;
-            next = c.parent_ids().next().map(|p| p.detach());
-            chain.push((id, next));
+pub fn app_changes(this: &Repo, rev: &str, limit: usize) -> Result<Vec<Change>, GitError> {
+    let tip = this.resolve(rev)?;
+    let local = this.local();
+    let mut chain = Vec::new();
+    let mut next = Some(gix::ObjectId::from_hex(tip.as_bytes()).map_err(|e| read_err("tip", e))?);
+    while let Some(id) = next {
+        if chain.len() == limit {
+            break;
         }
-        let mut cache: crate::cache::DiskCache<Option<Change>> =
-            crate::cache::DiskCache::open(&this.git_dir().join("bazaar"), "app-changes");
-        let changes = chain
-            .par_iter()
-            .map(|(id, parent)| {
-                if let Some(known) = cache.get(&id.to_string()) {
-                    return Ok((*id, known.clone(), false));
-                }
-                this.with(|repo| -> Result<Option<Change>, GitError> {
-                    let dirs = changed_dirs(repo, *id, *parent)?;
-                    if dirs.is_empty() {
-                        return Ok(None);
-                    }
-                    let c = repo.find_commit(*id).map_err(|e| read_err("commit", e))?;
-                    let message = c.message_raw_sloppy().to_str_lossy().into_owned();
-                    let author = c
-                        .author()
-                        .map(|a| a.name.to_str_lossy().into_owned())
-                        .unwrap_or_default();
-                    Ok(Some(Change {
-                        commit: id.to_string(),
-                        time: c
-                            .committer()
-                            .ok()
-                            .and_then(|s| s.time().ok())
-                            .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)),
-                        subject: message.lines().next().unwrap_or_default().to_string(),
-                        author,
-                        apps: dirs
-                            .into_iter()
-                            .map(|(dir, kind, tree)| AppChange {
-                                dir,
-                                kind,
-                                version: tree.and_then(|t| version_in(repo, t)),
-                            })
-                            .collect(),
-                    }))
-                })
-                .map(|c| (*id, c, true))
-            })
-            .collect::<Result<Vec<_>, GitError>>()?;
-        let mut out = Vec::new();
-        for (id, change, fresh) in changes {
-            if fresh {
-                cache.insert(id.to_string(), change.clone());
-            }
-            out.extend(change);
-        }
-        // a cache that cannot be written only costs time next run
-        let _ = cache.save();
-        Ok(out)
+        let c = local.find_commit(id).map_err(|e| read_err("commit", e))?;
+        next = c.parent_ids().next().map(|p| p.detach());
+        chain.push((id, next));
     }
+    let mut cache: crate::cache::DiskCache<Option<Change>> =
+        crate::cache::DiskCache::open(&this.git_dir().join("bazaar"), "app-changes");
+    let changes = chain
+        .par_iter()
+        .map(|(id, parent)| {
+            if let Some(known) = cache.get(&id.to_string()) {
+                return Ok((*id, known.clone(), false));
+            }
+            this.with(|repo| -> Result<Option<Change>, GitError> {
+                let dirs = changed_dirs(repo, *id, *parent)?;
+                if dirs.is_empty() {
+                    return Ok(None);
+                }
+                let c = repo.find_commit(*id).map_err(|e| read_err("commit", e))?;
+                let message = c.message_raw_sloppy().to_str_lossy().into_owned();
+                let author = c
+                    .author()
+                    .map(|a| a.name.to_str_lossy().into_owned())
+                    .unwrap_or_default();
+                Ok(Some(Change {
+                    commit: id.to_string(),
+                    time: c
+                        .committer()
+                        .ok()
+                        .and_then(|s| s.time().ok())
+                        .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)),
+                    subject: message.lines().next().unwrap_or_default().to_string(),
+                    author,
+                    apps: dirs
+                        .into_iter()
+                        .map(|(dir, kind, tree)| AppChange {
+                            dir,
+                            kind,
+                            version: tree.and_then(|t| version_in(repo, t)),
+                        })
+                        .collect(),
+                }))
+            })
+            .map(|c| (*id, c, true))
+        })
+        .collect::<Result<Vec<_>, GitError>>()?;
+    let mut out = Vec::new();
+    for (id, change, fresh) in changes {
+        if fresh {
+            cache.insert(id.to_string(), change.clone());
+        }
+        out.extend(change);
+    }
+    // a cache that cannot be written only costs time next run
+    let _ = cache.save();
+    Ok(out)
 }

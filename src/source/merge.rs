@@ -139,31 +139,26 @@ fn submission_with(
 
 /// git2's full three-way merge of two commits: a clean tree, or the conflicting paths.
 fn three_way(repo: &Repository, base_id: Oid, head_id: Oid) -> Result<Outcome, MergeTreeError> {
-    Ok({
-        {
-            let (b, h) = (repo.find_commit(base_id)?, repo.find_commit(head_id)?);
-            let mut index = repo.merge_commits(&b, &h, None)?;
-            if index.has_conflicts() {
-                let mut paths: Vec<String> = index
-                    .conflicts()?
-                    .filter_map(Result::ok)
-                    .filter_map(|c| {
-                        c.our
-                            .or(c.their)
-                            .or(c.ancestor)
-                            .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-                    })
-                    .collect();
-                paths.sort();
-                paths.dedup();
-                Outcome::Conflict { paths }
-            } else {
-                Outcome::Clean {
-                    tree: index.write_tree_to(repo)?.to_string(),
-                }
-            }
-        }
-    })
+    let (b, h) = (repo.find_commit(base_id)?, repo.find_commit(head_id)?);
+    let mut index = repo.merge_commits(&b, &h, None)?;
+    if !index.has_conflicts() {
+        return Ok(Outcome::Clean {
+            tree: index.write_tree_to(repo)?.to_string(),
+        });
+    }
+    let mut paths: Vec<String> = index
+        .conflicts()?
+        .filter_map(Result::ok)
+        .filter_map(|c| {
+            c.our
+                .or(c.their)
+                .or(c.ancestor)
+                .map(|e| String::from_utf8_lossy(&e.path).into_owned())
+        })
+        .collect();
+    paths.sort();
+    paths.dedup();
+    Ok(Outcome::Conflict { paths })
 }
 
 /// The merge when the two sides changed disjoint paths since `merge_base`: the base's tree with

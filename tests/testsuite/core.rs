@@ -139,11 +139,7 @@ fn bare_repo(tmp: &Path) -> (std::path::PathBuf, std::path::PathBuf) {
     .unwrap();
     git_init_commit(&work);
     git(&work, &["checkout", "-q", "-b", "submission"]);
-    edit(
-        &work.join("catalog/security/password-strength-meter/app.toml"),
-        "classification = \"public\"",
-        "classification = \"internal\"",
-    );
+    raise_data_class(&work);
     commit_all(&work, "raise the data class");
     let bare = tmp.join("bare.git");
     git(

@@ -124,12 +124,7 @@ fn once_signers_are_trusted_removing_them_does_not_bring_genesis_back() {
 
 fn submission(r: &Repo) {
     git(&r.dir, &["checkout", "-q", "-b", "s"]);
-    edit(
-        &r.dir
-            .join("catalog/security/password-strength-meter/app.toml"),
-        "classification = \"public\"",
-        "classification = \"internal\"",
-    );
+    raise_data_class(&r.dir);
     commit_all(&r.dir, "raise");
     git(&r.dir, &["checkout", "-q", "main"]);
 }
@@ -207,12 +202,7 @@ fn merge_refuses_a_key_that_is_a_pipe_and_names_an_ecdsa_key() {
 fn merge_refuses_an_unrelated_history() {
     let r = repo();
     git(&r.dir, &["checkout", "-q", "--orphan", "u"]);
-    edit(
-        &r.dir
-            .join("catalog/security/password-strength-meter/app.toml"),
-        "classification = \"public\"",
-        "classification = \"internal\"",
-    );
+    raise_data_class(&r.dir);
     commit_all(&r.dir, "from scratch");
     git(&r.dir, &["checkout", "-q", "-f", "main"]);
     let before = git(&r.dir, &["rev-parse", "main"]);

@@ -67,19 +67,7 @@ fn a_stale_branch_is_judged_on_its_merge_result_and_refused() {
 #[test]
 fn changes_are_counted_from_the_merge_base_not_the_base_tip() {
     let r = repo();
-    branch(
-        &r,
-        "s",
-        "main",
-        |d| {
-            edit(
-                &d.join(PSM),
-                "classification = \"public\"",
-                "classification = \"internal\"",
-            )
-        },
-        "raise the data class",
-    );
+    branch(&r, "s", "main", raise_data_class, "raise the data class");
     // main moves on: an app is added after the branch was made (through a signed merge)
     let new_app = "catalog/sales/territory-planner-two";
     branch(
@@ -185,19 +173,7 @@ fn a_conflict_is_a_finding_not_a_crash() {
 #[test]
 fn nothing_a_caller_passes_can_write_into_the_signed_record() {
     let r = repo();
-    branch(
-        &r,
-        "s",
-        "main",
-        |d| {
-            edit(
-                &d.join(PSM),
-                "classification = \"public\"",
-                "classification = \"internal\"",
-            )
-        },
-        "raise",
-    );
+    branch(&r, "s", "main", raise_data_class, "raise");
     let head = git(&r.dir, &["rev-parse", "s"]);
     let before = git(&r.dir, &["rev-parse", "main"]);
     let hostile: Vec<Vec<String>> = vec![
@@ -277,11 +253,7 @@ fn the_fast_disjoint_merge_gives_exactly_gits_three_way_result() {
         "main",
         |d| {
             copy(&d.join(TERRITORY), &d.join("catalog/sales/territory-copy"));
-            edit(
-                &d.join(PSM),
-                "classification = \"public\"",
-                "classification = \"internal\"",
-            );
+            raise_data_class(d);
             std::fs::remove_file(d.join("catalog/collections/onboarding.toml")).unwrap();
             std::fs::write(d.join("tool.sh"), "#!/bin/sh\n").unwrap();
             git(d, &["add", "tool.sh"]);
@@ -310,19 +282,7 @@ fn the_fast_disjoint_merge_gives_exactly_gits_three_way_result() {
     );
     // overlapping changes (both sides edit one manifest, in different lines) fall back to the
     // full merge, with the same result as git's
-    branch(
-        &r,
-        "o",
-        "main",
-        |d| {
-            edit(
-                &d.join(PSM),
-                "classification = \"public\"",
-                "classification = \"internal\"",
-            )
-        },
-        "overlap",
-    );
+    branch(&r, "o", "main", raise_data_class, "overlap");
     let manifest = std::fs::read_to_string(r.dir.join(PSM)).unwrap();
     std::fs::write(
         r.dir.join(PSM),

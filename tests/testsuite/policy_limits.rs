@@ -21,6 +21,29 @@ fn submission_with_policy(rule: &str) -> tempfile::TempDir {
     dir
 }
 
+/// `check --base main --rev p` in process, as the daemon calls it, with these limits and worker.
+fn check_in_process(
+    dir: &std::path::Path,
+    worker: Option<std::path::PathBuf>,
+    limits: bazaar::context::Limits,
+) -> bazaar::check::Checked {
+    let ctx = bazaar::context::Context {
+        today: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
+        worker,
+        limits,
+        ..bazaar::context::Context::new()
+    };
+    bazaar::check::check(
+        &ctx,
+        &bazaar::check::CheckOptions {
+            root: dir.to_path_buf(),
+            rev: Some("p".into()),
+            base: Some("main".into()),
+        },
+    )
+    .unwrap()
+}
+
 fn check_submission(dir: &std::path::Path) -> (i32, serde_json::Value, Duration) {
     let started = Instant::now();
     let (code, v) = check_json(dir, &["--base", "main", "--rev", "p"]);
@@ -62,25 +85,15 @@ fn a_policy_that_builds_a_huge_string_is_a_blocking_finding() {
     );
     // in process, as the daemon calls it: the worker is this build's binary, with a tighter
     // memory limit and a time budget a loaded machine cannot miss
-    let ctx = bazaar::context::Context {
-        today: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
-        worker: Some(bin()),
-        limits: bazaar::context::Limits {
+    let checked = check_in_process(
+        dir.path(),
+        Some(bin()),
+        bazaar::context::Limits {
             policy_memory: 256 * 1024 * 1024,
             impact_budget: Duration::from_secs(300),
             ..Default::default()
         },
-        ..bazaar::context::Context::new()
-    };
-    let checked = bazaar::check::check(
-        &ctx,
-        &bazaar::check::CheckOptions {
-            root: dir.path().to_path_buf(),
-            rev: Some("p".into()),
-            base: Some("main".into()),
-        },
-    )
-    .unwrap();
+    );
     assert!(checked.report.blocks());
     let f = checked
         .report
@@ -126,24 +139,14 @@ fn the_policy_impact_report_stops_at_its_budget_and_says_it_is_partial() {
         "warn contains msg if {\n\tinput.app.tier == \"never\"\n\tmsg := \"x\"\n}",
     );
     let check = |worker: Option<std::path::PathBuf>| {
-        let ctx = bazaar::context::Context {
-            today: Some(chrono::NaiveDate::from_ymd_opt(2026, 11, 25).unwrap()),
+        let checked = check_in_process(
+            dir.path(),
             worker,
-            limits: bazaar::context::Limits {
+            bazaar::context::Limits {
                 impact_budget: Duration::ZERO,
                 ..Default::default()
             },
-            ..bazaar::context::Context::new()
-        };
-        let checked = bazaar::check::check(
-            &ctx,
-            &bazaar::check::CheckOptions {
-                root: dir.path().to_path_buf(),
-                rev: Some("p".into()),
-                base: Some("main".into()),
-            },
-        )
-        .unwrap();
+        );
         let impact = checked
             .report
             .findings

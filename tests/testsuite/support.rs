@@ -245,3 +245,13 @@ impl SignedCatalog {
         self.merge_with_key(head, &self.key, extra)
     }
 }
+
+/// The demo's password strength meter, public before, internal after: a medium-risk change
+/// (security and product-owner must approve).
+pub fn raise_data_class(dir: &Path) {
+    edit(
+        &dir.join("catalog/security/password-strength-meter/app.toml"),
+        "classification = \"public\"",
+        "classification = \"internal\"",
+    );
+}

@@ -75,6 +75,21 @@ pub struct World {
     etags: HashMap<String, String>,
 }
 
+impl World {
+    /// An issue's labels as GitHub lists them.
+    fn issue_labels_json(&self, issue: u64) -> Value {
+        let names = self.issue_labels.get(&issue).cloned().unwrap_or_default();
+        let list: Vec<Value> = names
+            .iter()
+            .map(|n| {
+                let (c, d) = self.repo_labels.get(n).cloned().unwrap_or_default();
+                label_json(n, &c, &d)
+            })
+            .collect();
+        json!(list)
+    }
+}
+
 pub struct StandIn {
     pub url: String,
     pub world: Arc<Mutex<World>>,
@@ -412,15 +427,7 @@ fn answer(
             (204, Value::Null)
         }
         ("GET", "/repos/{owner}/{repo}/issues/{issue_number}/labels") => {
-            let names = w.issue_labels.get(&num(4)).cloned().unwrap_or_default();
-            let list: Vec<Value> = names
-                .iter()
-                .map(|n| {
-                    let (c, d) = w.repo_labels.get(n).cloned().unwrap_or_default();
-                    label_json(n, &c, &d)
-                })
-                .collect();
-            (200, json!(list))
+            (200, w.issue_labels_json(num(4)))
         }
         ("GET", "/repos/{owner}/{repo}/labels/{name}") => {
             let name = decode(&segs[4]);
@@ -460,17 +467,8 @@ fn answer(
                     .entry(n.clone())
                     .or_insert(("ededed".into(), String::new()));
             }
-            let set = w.issue_labels.entry(issue).or_default();
-            set.extend(names);
-            let set = set.clone();
-            let list: Vec<Value> = set
-                .iter()
-                .map(|n| {
-                    let (c, d) = w.repo_labels.get(n).cloned().unwrap_or_default();
-                    label_json(n, &c, &d)
-                })
-                .collect();
-            (200, json!(list))
+            w.issue_labels.entry(issue).or_default().extend(names);
+            (200, w.issue_labels_json(issue))
         }
         ("DELETE", "/repos/{owner}/{repo}/issues/{issue_number}/labels/{name}") => {
             let name = decode(&segs[6]);
@@ -478,15 +476,7 @@ fn answer(
             if !set.remove(&name) {
                 return not_found();
             }
-            let set = set.clone();
-            let list: Vec<Value> = set
-                .iter()
-                .map(|n| {
-                    let (c, d) = w.repo_labels.get(n).cloned().unwrap_or_default();
-                    label_json(n, &c, &d)
-                })
-                .collect();
-            (200, json!(list))
+            (200, w.issue_labels_json(num(4)))
         }
         _ => {
             w.violations.push(format!(
