@@ -83,6 +83,8 @@ fn submission(
         review_id: i as u64 + 1,
         head: head_hex.clone(),
         at: chrono::Utc::now(),
+        user_id: None,
+        team: None,
     })
     .collect();
     let record = bazaar::review::MergeRecord {

@@ -29,6 +29,9 @@ pub struct MergeOptions {
     pub key: PathBuf,
     /// Approvals, `LOGIN:ROLE:REVIEW_ID[@HEAD[@TIME]]`.
     pub approvals: Vec<String>,
+    /// Approvals already typed (the daemon's, read from the forge's reviews, with the
+    /// reviewer's user id and the team that grants the role).
+    pub granted: Vec<Approval>,
     /// The submission's author (forge login).
     pub author: Option<String>,
     /// The submission's URL (https).
@@ -51,6 +54,9 @@ pub enum MergeError {
         /// The check's findings when checks blocked.
         checked: Option<Box<Checked>>,
     },
+    /// The base branch already contains the head (merged before, perhaps by another daemon).
+    #[error("merge refused:\n  - {0}")]
+    UpToDate(String),
     /// The check could not run.
     #[error(transparent)]
     Check(#[from] CheckError),
@@ -129,12 +135,13 @@ pub fn merge(ctx: &Context, opts: &MergeOptions) -> Result<Merged, MergeError> {
         })?;
     let (base_id, head_id) = (base_tip.id(), head.id());
     let head_hex = head_id.to_string();
-    let approvals: Vec<Approval> = opts
+    let mut approvals: Vec<Approval> = opts
         .approvals
         .iter()
         .map(|s| Approval::parse(s, &head_hex, now))
         .collect::<Result<_, _>>()
         .map_err(MergeError::Invalid)?;
+    approvals.extend(opts.granted.iter().cloned());
     let signer = Signer::from_file(&opts.key)?;
 
     // 1. the merge result, judged by the base's policies
@@ -153,10 +160,10 @@ pub fn merge(ctx: &Context, opts: &MergeOptions) -> Result<Merged, MergeError> {
     let tree = match &submission.outcome {
         Outcome::Clean { tree } => Oid::from_str(tree)?,
         Outcome::UpToDate => {
-            return Err(refused(vec![format!(
+            return Err(MergeError::UpToDate(format!(
                 "{} already contains {}; there is nothing to merge",
                 opts.base, opts.head
-            )]));
+            )));
         }
         Outcome::Unrelated => {
             return Err(refused(vec![format!(

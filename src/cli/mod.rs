@@ -573,6 +573,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 submission,
                 opened,
                 push,
+                granted: Vec::new(),
             };
             match bazaar::merge::merge(&context()?, &opts) {
                 Ok(m) => {
@@ -598,6 +599,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     for r in reasons {
                         eprintln!("  - {r}");
                     }
+                    Ok(ExitCode::from(1))
+                }
+                Err(bazaar::merge::MergeError::UpToDate(why)) => {
+                    eprintln!("merge refused:\n  - {why}");
                     Ok(ExitCode::from(1))
                 }
                 Err(e) => Err(e.into()),

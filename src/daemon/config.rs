@@ -49,6 +49,18 @@ pub struct Config {
     /// Attempts at a delivery whose work fails (unreachable remote or forge) before it is left
     /// for reconciliation; the waits double from one second.
     pub attempts: u32,
+    /// Bazaar's SSH signing key (`BAZAAR_SIGNING_KEY`): with it the daemon merges approved
+    /// submissions; without it, it only checks them.
+    pub signing_key: Option<PathBuf>,
+    /// The branch submissions merge into and the site is built from.
+    pub main_branch: String,
+    /// How often every open pull request is brought to its right state and the site rebuilt
+    /// when the main branch moved (also once at start).
+    pub reconcile_every: Duration,
+    /// Tries at a merge whose push finds the main branch moved (each re-judged on the new base).
+    pub merge_attempts: u32,
+    /// Where the site is built and published (`BAZAAR_SITE_DIR`): the folder target.
+    pub site_dir: Option<PathBuf>,
 }
 
 /// A setting that stops the start.
@@ -270,6 +282,34 @@ impl Config {
             },
             drain_timeout: Duration::from_secs(src.number("BAZAAR_DRAIN_TIMEOUT_SECS", 60)?),
             attempts: positive("BAZAAR_ATTEMPTS", src.number("BAZAAR_ATTEMPTS", 5usize)?)? as u32,
+            signing_key: match src.get("BAZAAR_SIGNING_KEY")? {
+                Some(p) if !p.trim().is_empty() => {
+                    let p = PathBuf::from(p.trim());
+                    // the same checks as `bazaar merge --key` (a private key, not readable by
+                    // others), at start rather than at the first approved submission
+                    crate::signing::Signer::from_file(&p)
+                        .map_err(|e| ConfigError::Invalid("BAZAAR_SIGNING_KEY", e.to_string()))?;
+                    Some(p)
+                }
+                _ => None,
+            },
+            main_branch: src
+                .get("BAZAAR_MAIN_BRANCH")?
+                .map(|b| b.trim().to_string())
+                .filter(|b| !b.is_empty())
+                .unwrap_or_else(|| "main".into()),
+            reconcile_every: Duration::from_secs(positive(
+                "BAZAAR_RECONCILE_SECS",
+                src.number("BAZAAR_RECONCILE_SECS", 300usize)?,
+            )? as u64),
+            merge_attempts: positive(
+                "BAZAAR_MERGE_ATTEMPTS",
+                src.number("BAZAAR_MERGE_ATTEMPTS", 3usize)?,
+            )? as u32,
+            site_dir: src
+                .get("BAZAAR_SITE_DIR")?
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| PathBuf::from(s.trim())),
         })
     }
 }

@@ -17,8 +17,13 @@ pub enum Event {
         /// Why (the event and action, for logs and for "already reported" decisions).
         trigger: Trigger,
     },
-    /// Nothing for part 1 to do (another event, another repository, an action that changes
-    /// nothing Bazaar reports).
+    /// A branch was pushed to (`refs/heads/…`): the site follows the main branch.
+    Pushed {
+        /// The branch.
+        branch: String,
+    },
+    /// Nothing to do (another event, another repository, an action that changes nothing
+    /// Bazaar reports).
     Ignored(String),
 }
 
@@ -29,6 +34,10 @@ pub enum Trigger {
     Push,
     /// Reopened, ready for review, base changed, or a re-run asked for: always a fresh check.
     Recheck,
+    /// A review was submitted, edited or dismissed: the approvals are read again.
+    Review,
+    /// The periodic reconcile: nothing to do when the head's run completed.
+    Reconcile,
 }
 
 #[derive(Deserialize, Default)]
@@ -78,6 +87,8 @@ struct Envelope<'a> {
     changes: Option<Changes>,
     check_suite: Option<Check>,
     check_run: Option<Check>,
+    #[serde(borrow, rename = "ref")]
+    git_ref: Option<Cow<'a, str>>,
 }
 
 /// Classifies a delivery of `event` about `repository` (`owner/name`, compared
@@ -121,6 +132,30 @@ pub fn classify(
             };
             Event::CheckPull { number, trigger }
         }
+        "pull_request_review" => {
+            let Some(number) = p.pull_request.and_then(|pr| pr.number) else {
+                return Ok(Event::Ignored(
+                    "pull_request_review without a number".into(),
+                ));
+            };
+            match action {
+                "submitted" | "edited" | "dismissed" => Event::CheckPull {
+                    number,
+                    trigger: Trigger::Review,
+                },
+                _ => Event::Ignored(format!("pull_request_review.{action}")),
+            }
+        }
+        "push" => match p
+            .git_ref
+            .as_deref()
+            .and_then(|r| r.strip_prefix("refs/heads/"))
+        {
+            Some(branch) => Event::Pushed {
+                branch: branch.to_string(),
+            },
+            None => Event::Ignored("push of a tag".into()),
+        },
         "check_suite" | "check_run" if action == "rerequested" => {
             let check = if event == "check_suite" {
                 p.check_suite
@@ -213,6 +248,36 @@ mod tests {
         ));
         assert!(matches!(
             classify("pull_request", &pr("opened", json!({})), "acme/other", None),
+            Event::Ignored(_)
+        ));
+    }
+
+    #[test]
+    fn reviews_and_pushes() {
+        let mut p = pr("submitted", json!({}));
+        p["review"] = json!({"state": "approved"});
+        assert_eq!(
+            classify("pull_request_review", &p, "acme/catalog", None),
+            Event::CheckPull {
+                number: 7,
+                trigger: Trigger::Review
+            }
+        );
+        let p = json!({
+            "ref": "refs/heads/main",
+            "repository": {"full_name": "acme/catalog"},
+            "sender": {"login": "jane"},
+        });
+        assert_eq!(
+            classify("push", &p, "acme/catalog", None),
+            Event::Pushed {
+                branch: "main".into()
+            }
+        );
+        let mut t = p.clone();
+        t["ref"] = json!("refs/tags/v1");
+        assert!(matches!(
+            classify("push", &t, "acme/catalog", None),
             Event::Ignored(_)
         ));
     }

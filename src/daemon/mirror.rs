@@ -174,4 +174,73 @@ impl Mirror {
         )
         .map(|_| ())
     }
+
+    /// Fetches one branch.
+    pub fn fetch_branch(&self, branch: &str, token: Option<&Secret>) -> Result<(), MirrorError> {
+        let _one = self.fetching.lock().expect("lock");
+        let spec = format!("+refs/heads/{branch}:refs/heads/{branch}");
+        self.git(
+            &["fetch", "--quiet", "--no-tags", "--", &self.remote, &spec],
+            token,
+            &format!("fetch of {branch}"),
+        )
+        .map(|_| ())
+    }
+
+    /// Pushes commit `new` to `branch` on the remote only if the remote branch is still at
+    /// `expected` (a lease: the remote checks the old value under its ref lock, so of two
+    /// daemons pushing onto the same tip one wins and the other is told). Never forced.
+    pub fn push_with_lease(
+        &self,
+        branch: &str,
+        expected: &str,
+        new: &str,
+        token: Option<&Secret>,
+    ) -> Result<Pushed, MirrorError> {
+        let lease = format!("--force-with-lease=refs/heads/{branch}:{expected}");
+        let spec = format!("{new}:refs/heads/{branch}");
+        match self.git(
+            &["push", "--quiet", &lease, "--", &self.remote, &spec],
+            token,
+            &format!("push to {branch}"),
+        ) {
+            Ok(_) => Ok(Pushed::Done),
+            Err(MirrorError::Git { stderr, .. })
+                if ["stale info", "rejected", "fetch first", "non-fast-forward"]
+                    .iter()
+                    .any(|w| stderr.contains(w)) =>
+            {
+                Ok(Pushed::Moved(stderr))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The merge commit on `branch`'s first-parent line (its newest `depth` commits) whose
+    /// second parent is `head`: how a restarted daemon finds a merge it pushed but did not
+    /// report.
+    pub fn merge_of(&self, branch: &str, head: &str, depth: usize) -> Option<String> {
+        let n = format!("-n{depth}");
+        let tip = format!("refs/heads/{branch}");
+        let out = self
+            .git(
+                &["rev-list", "--first-parent", "--parents", &n, &tip, "--"],
+                None,
+                "rev-list",
+            )
+            .ok()?;
+        String::from_utf8_lossy(&out.stdout).lines().find_map(|l| {
+            let ids: Vec<&str> = l.split_whitespace().collect();
+            (ids.len() == 3 && ids[2] == head).then(|| ids[0].to_string())
+        })
+    }
+}
+
+/// How a push with a lease ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// The remote branch now points at the new commit.
+    Done,
+    /// The remote branch had moved: nothing was written (git's message).
+    Moved(String),
 }

@@ -10,6 +10,7 @@ mod http;
 pub mod journal;
 mod metrics;
 pub mod mirror;
+pub mod publish;
 mod queue;
 pub mod report;
 pub mod signature;
@@ -40,6 +41,10 @@ pub struct Ctx<F> {
     pub config: Config,
     /// Counters.
     pub metrics: Metrics,
+    /// Rebuilds of the site, coalesced.
+    pub publish: publish::Publisher,
+    /// One merge at a time: the mirror's main branch is each merge's base.
+    pub merging: tokio::sync::Mutex<()>,
     bot: tokio::sync::OnceCell<String>,
 }
 
@@ -51,6 +56,8 @@ impl<F: Forge> Ctx<F> {
             mirror,
             config,
             metrics: Metrics::default(),
+            publish: publish::Publisher::default(),
+            merging: tokio::sync::Mutex::new(()),
             bot: tokio::sync::OnceCell::new(),
         }
     }
@@ -127,7 +134,7 @@ impl<F: Forge> Service<F> {
     fn enqueue(self: &Arc<Self>, slot: queue::Slot, d: Delivery, ev: Event, at: Instant) {
         let lane = match &ev {
             Event::CheckPull { number, .. } => Lane::Pull(*number),
-            Event::Ignored(_) => Lane::Other,
+            Event::Ignored(_) | Event::Pushed { .. } => Lane::Other,
         };
         let svc = self.clone();
         slot.push(lane, move || async move { svc.work(d, ev, at).await });
@@ -165,6 +172,42 @@ impl<F: Forge> Service<F> {
             }
         }
         self.ctx.metrics.processed(at.elapsed());
+    }
+
+    /// Brings every open pull request into the main branch to its right state (checks,
+    /// comment, labels, merge when ready) and rebuilds the site if the branch moved: what was
+    /// missed while the daemon was down, or refused by a full queue, is caught here. Its work
+    /// goes through the same per-pull-request lanes as deliveries, but is not journaled (the
+    /// next reconcile does it again).
+    async fn reconcile(self: &Arc<Self>) -> Result<usize, ForgeError> {
+        self.ctx.publish.request();
+        let open = self
+            .ctx
+            .forge
+            .open_pulls(&self.ctx.config.main_branch)
+            .await?;
+        let mut queued = 0;
+        for number in open {
+            let Some(slot) = self.queue.reserve() else {
+                tracing::warn!("queue full: the rest of the reconcile waits for the next one");
+                break;
+            };
+            let ctx = self.ctx.clone();
+            slot.push(Lane::Pull(number), move || async move {
+                let ev = Event::CheckPull {
+                    number,
+                    trigger: event::Trigger::Reconcile,
+                };
+                match handlers::handle(&ctx, &ev).await {
+                    Ok(o) => tracing::debug!(number, outcome = %o.label(), "reconciled"),
+                    Err(e) => {
+                        tracing::warn!(number, error = %e, "reconcile of a pull request failed")
+                    }
+                }
+            });
+            queued += 1;
+        }
+        Ok(queued)
     }
 
     /// Mirror remote and forge reachable (checked at most every `every`).
@@ -276,6 +319,22 @@ pub async fn run(
             Ok(0) => {}
             Ok(n) => tracing::info!(asked = n, "missed deliveries asked again"),
             Err(e) => tracing::warn!(error = %e, "cannot read the App's webhook deliveries"),
+        }
+    });
+    // The site follows the main branch; reconcile at start and then periodically.
+    tokio::spawn(publish::run(ctx.clone()));
+    let reconciler = svc.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(reconciler.ctx.config.reconcile_every);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            match reconciler.reconcile().await {
+                Ok(n) => tracing::info!(pulls = n, "reconcile queued"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "reconcile could not list the open pull requests")
+                }
+            }
         }
     });
     let pending = recovered.pending.len();

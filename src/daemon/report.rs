@@ -8,6 +8,7 @@ use crate::diagnostics::{Finding, Severity, lookup};
 use crate::forge::{Annotation, AnnotationLevel, CheckOutput, Conclusion, LabelSpec};
 
 use super::verdict::Evaluation;
+use crate::review::state::ApprovalState;
 
 /// The hidden marker that, with the author being Bazaar's bot, finds the sticky comment.
 pub const STICKY_MARKER: &str = "<!-- bazaar:sticky -->";
@@ -122,8 +123,64 @@ fn who(members: &[String]) -> String {
         .join(", ")
 }
 
-/// Renders the evaluation of `head` (against `base_ref` at `base`).
-pub fn render(ev: &Evaluation, head: &str, base_ref: &str, base: &str) -> Rendered {
+/// Per required role: who may approve, who has, and every review that does not count and why.
+pub fn approvals_section(state: &ApprovalState) -> String {
+    let mut body = String::from("#### Approvals\n\n");
+    if state.roles.is_empty() {
+        body.push_str("No role needs to approve this change.\n\n");
+        return body;
+    }
+    for r in &state.roles {
+        let may = if r.may.is_empty() {
+            "nobody holds this role in the base's `policies/reviewers.toml`".to_string()
+        } else {
+            who(&r.may)
+        };
+        match &r.approval {
+            Some(a) => {
+                let via = a
+                    .team
+                    .as_ref()
+                    .map(|t| format!(" (through @{t})"))
+                    .unwrap_or_default();
+                let _ = writeln!(
+                    body,
+                    "- ✅ **{}**: approved by @{}{via} on `{}`",
+                    r.role,
+                    a.login,
+                    short(&a.head)
+                );
+            }
+            None => {
+                let _ = writeln!(body, "- ⏳ **{}**: waiting; may approve: {may}", r.role);
+            }
+        }
+    }
+    if !state.ignored.is_empty() {
+        let _ = writeln!(body, "\nReviews that do not count:\n");
+        for (login, _, why) in &state.ignored {
+            let _ = writeln!(body, "- @{login}: {why}");
+        }
+    }
+    for (team, e) in &state.unresolved_teams {
+        let _ = writeln!(
+            body,
+            "\n⚠️ The members of @{team} could not be read ({e}); give the App read access to the organization's members."
+        );
+    }
+    body.push('\n');
+    body
+}
+
+/// Renders the evaluation of `head` (against `base_ref` at `base`), with its approvals when
+/// known.
+pub fn render(
+    ev: &Evaluation,
+    head: &str,
+    base_ref: &str,
+    base: &str,
+    approvals: Option<&ApprovalState>,
+) -> Rendered {
     let report = &ev.checked.report;
     let verdict = &ev.checked.verdict;
     let errors = report.count(Severity::Error);
@@ -173,7 +230,9 @@ pub fn render(ev: &Evaluation, head: &str, base_ref: &str, base: &str) -> Render
             .join(", ")
     };
     let _ = writeln!(body, "| Approvals needed | {roles} |\n");
-    if !verdict.required_roles.is_empty() {
+    if let Some(state) = approvals {
+        body.push_str(&approvals_section(state));
+    } else if !verdict.required_roles.is_empty() {
         let _ = writeln!(body, "#### Who can approve\n");
         for role in &verdict.required_roles {
             let line = match &ev.roster {
@@ -247,7 +306,12 @@ pub fn render(ev: &Evaluation, head: &str, base_ref: &str, base: &str) -> Render
         color: "1d76db".into(),
         description: format!("Bazaar: changes a {t}-tier app"),
     }));
-    labels.extend(verdict.required_roles.iter().map(|r| LabelSpec {
+    let missing: Vec<&String> = verdict
+        .required_roles
+        .iter()
+        .filter(|r| approvals.is_none_or(|a| a.missing().contains(&r.as_str())))
+        .collect();
+    labels.extend(missing.into_iter().map(|r| LabelSpec {
         name: format!("needs:{r}"),
         color: "5319e7".into(),
         description: cut(&format!("Bazaar: the {r} role must approve"), 100),

@@ -131,4 +131,23 @@ pub trait Forge: Send + Sync + 'static {
     /// Removes a label from a pull request (already gone is fine).
     fn remove_label(&self, number: u64, name: &str)
     -> impl Future<Output = ForgeResult<()>> + Send;
+    /// Every review of a pull request (reviews only: comments are not approvals).
+    fn reviews(
+        &self,
+        number: u64,
+    ) -> impl Future<Output = ForgeResult<Vec<crate::review::state::Review>>> + Send;
+    /// The logins of the members of team `org/team`.
+    fn team_members(
+        &self,
+        org: &str,
+        team: &str,
+    ) -> impl Future<Output = ForgeResult<Vec<String>>> + Send;
+    /// Numbers of the open pull requests into branch `base`.
+    fn open_pulls(&self, base: &str) -> impl Future<Output = ForgeResult<Vec<u64>>> + Send;
+    /// Keeps a check run in progress with a new title and summary (waiting for approvals).
+    fn pending_check_run(
+        &self,
+        id: u64,
+        output: &CheckOutput,
+    ) -> impl Future<Output = ForgeResult<()>> + Send;
 }

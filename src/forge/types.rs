@@ -52,6 +52,8 @@ pub struct Pull {
     pub author: String,
     /// Its web address.
     pub html_url: String,
+    /// When it was opened.
+    pub created_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A check run's status while it runs.
@@ -135,6 +137,11 @@ pub struct CheckRun {
     pub name: String,
     /// Completed or not.
     pub completed: bool,
+    /// How it ended, when completed (`success`, `failure`, …).
+    pub conclusion: Option<String>,
+    /// When Bazaar's first run of this name on the head started: the moment it first saw the
+    /// head (as [`Forge::find_check_run`](super::Forge::find_check_run) reports it).
+    pub started_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A comment on a pull request.

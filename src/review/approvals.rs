@@ -21,6 +21,23 @@ pub struct Approval {
     pub head: String,
     /// When it was given.
     pub at: DateTime<Utc>,
+    /// The reviewer's numeric forge user id (logins can be renamed; the id cannot).
+    pub user_id: Option<u64>,
+    /// The `org/team` through which the reviewer holds the role, when the roster grants it to a
+    /// team rather than to the login: the membership the merge saw, so the audit stays offline.
+    pub team: Option<String>,
+}
+
+/// True for an `org/team-slug` as the forge names teams.
+pub fn is_team(s: &str) -> bool {
+    s.split_once('/').is_some_and(|(org, team)| {
+        crate::manifest::is_login(org)
+            && !team.is_empty()
+            && team.len() <= 100
+            && team
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    })
 }
 
 /// True for a full, lowercase 40-hex commit id.
@@ -109,6 +126,8 @@ impl Approval {
             review_id,
             head,
             at,
+            user_id: None,
+            team: None,
         })
     }
 }
@@ -188,6 +207,25 @@ impl Roster {
             .get(role)
             .is_some_and(|m| m.iter().any(|x| x.eq_ignore_ascii_case(login)))
     }
+
+    /// True when `team` (`org/slug`) holds `role`.
+    pub fn holds_team(&self, team: &str, role: &str) -> bool {
+        self.roles.get(role).is_some_and(|m| {
+            m.iter().any(|x| {
+                x.strip_prefix('@')
+                    .is_some_and(|t| t.eq_ignore_ascii_case(team))
+            })
+        })
+    }
+
+    /// True when the approval's reviewer holds its role: directly, or through the team the
+    /// approval records (membership as the forge reported it when merging).
+    pub fn grants(&self, a: &Approval) -> bool {
+        match &a.team {
+            Some(t) => self.holds_team(t, &a.role),
+            None => self.holds(&a.login, &a.role),
+        }
+    }
 }
 
 /// Judges approvals against the base roster, the author and the head being merged.
@@ -210,7 +248,7 @@ pub fn coverage(
             Some(ApprovalProblem::SelfApproval {
                 login: a.login.clone(),
             })
-        } else if !roster.holds(&a.login, &a.role) {
+        } else if !roster.grants(a) {
             Some(ApprovalProblem::NotInRole {
                 login: a.login.clone(),
                 role: a.role.clone(),

@@ -2,11 +2,14 @@
 //! teams. Always read from the base revision of a submission.
 
 mod approvals;
+pub mod state;
 mod trailers;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-pub use approvals::{Approval, ApprovalProblem, Coverage, coverage, is_commit_id, parse_review_id};
+pub use approvals::{
+    Approval, ApprovalProblem, Coverage, coverage, is_commit_id, is_team, parse_review_id,
+};
 pub use trailers::{MergeRecord, check_submission_url};
 
 use serde::Deserialize;

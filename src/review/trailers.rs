@@ -197,17 +197,27 @@ impl MergeRecord {
             {
                 return Err(format!("approval {spec:?} does not read back the same"));
             }
-            t(
-                "Approval",
-                &format!(
-                    "{} role={} review={} head={} at={}",
-                    a.login,
-                    a.role,
-                    a.review_id,
-                    a.head,
-                    a.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-                ),
+            let mut v = format!(
+                "{} role={} review={} head={} at={}",
+                a.login,
+                a.role,
+                a.review_id,
+                a.head,
+                a.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             );
+            if let Some(id) = a.user_id {
+                v.push_str(&format!(" user={id}"));
+            }
+            if let Some(team) = &a.team {
+                if !super::approvals::is_team(team) {
+                    return Err(format!(
+                        "approval team {:?} is not org/team",
+                        team.chars().take(120).collect::<String>()
+                    ));
+                }
+                v.push_str(&format!(" team={team}"));
+            }
+            t("Approval", &v);
         }
         Ok(m)
     }
@@ -285,12 +295,15 @@ fn parse_approval(v: &str) -> Result<Approval, String> {
         ));
     }
     let (mut role, mut review, mut head, mut at) = (None, None, None, None);
+    let (mut user, mut team) = (None, None);
     for w in words {
         let (slot, x) = match w.split_once('=') {
             Some(("role", x)) => (&mut role, x),
             Some(("review", x)) => (&mut review, x),
             Some(("head", x)) => (&mut head, x),
             Some(("at", x)) => (&mut at, x),
+            Some(("user", x)) => (&mut user, x),
+            Some(("team", x)) => (&mut team, x),
             _ => return Err(format!("Bazaar-Approval {v:?}: unexpected {w:?}")),
         };
         if slot.replace(x).is_some() {
@@ -320,12 +333,26 @@ fn parse_approval(v: &str) -> Result<Approval, String> {
     let at = DateTime::parse_from_rfc3339(at)
         .map_err(|e| format!("Bazaar-Approval time {at:?}: {e}"))?
         .with_timezone(&Utc);
+    let user_id = match user {
+        None => None,
+        Some(u) => Some(
+            super::approvals::parse_review_id(u)
+                .ok_or_else(|| format!("Bazaar-Approval {v:?}: user {u:?} is not a user id"))?,
+        ),
+    };
+    if let Some(t) = team
+        && !super::approvals::is_team(t)
+    {
+        return Err(format!("Bazaar-Approval {v:?}: team {t:?} is not org/team"));
+    }
     Ok(Approval {
         login,
         role: role.to_string(),
         review_id,
         head: head.to_string(),
         at,
+        user_id,
+        team: team.map(str::to_string),
     })
 }
 
@@ -353,6 +380,8 @@ mod tests {
                 review_id: 1234,
                 head: "ab".repeat(20),
                 at,
+                user_id: Some(583231),
+                team: Some("acme/security-team".into()),
             }],
             ..Default::default()
         };

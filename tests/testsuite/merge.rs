@@ -553,6 +553,8 @@ fn approval(login: &str, role: &str, head: &str) -> bazaar::review::Approval {
         review_id: 7,
         head: head.into(),
         at: chrono::Utc::now(),
+        user_id: None,
+        team: None,
     }
 }
 

@@ -1,8 +1,11 @@
 //! One handler per feature. A handler gets a typed event and the daemon's context, talks to the
 //! forge through the [`Forge`] trait and to Git through the mirror, and never sees HTTP.
 
+mod approvals;
 mod check;
+mod finish;
 mod labels;
+pub mod merge;
 mod redeliver;
 mod sticky;
 
@@ -46,6 +49,9 @@ pub enum JobError {
     /// A worker thread died.
     #[error("the check stopped unexpectedly: {0}")]
     Panicked(String),
+    /// The merge could not be made (no key, a key the base does not trust, git failed).
+    #[error("cannot merge: {0}")]
+    Merge(String),
 }
 
 impl JobError {
@@ -57,7 +63,7 @@ impl JobError {
                 e.outcome_unknown() || matches!(e.status(), Some(403 | 429 | 401))
             }
             JobError::Mirror(_) => true,
-            JobError::Panicked(_) => false,
+            JobError::Panicked(_) | JobError::Merge(_) => false,
         }
     }
 }
@@ -66,6 +72,13 @@ impl JobError {
 pub async fn handle<F: Forge>(ctx: &Ctx<F>, event: &Event) -> Result<Outcome, JobError> {
     match event {
         Event::CheckPull { number, trigger } => check_pull(ctx, *number, *trigger).await,
+        Event::Pushed { branch } if *branch == ctx.config.main_branch => {
+            ctx.publish.request();
+            Ok(Outcome::Skipped(format!(
+                "{branch} moved: the site is rebuilt"
+            )))
+        }
+        Event::Pushed { branch } => Ok(Outcome::Skipped(format!("push to {branch}"))),
         Event::Ignored(why) => Ok(Outcome::Skipped(why.clone())),
     }
 }

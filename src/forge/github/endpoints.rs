@@ -29,6 +29,11 @@ fn check_run_of(v: &Value) -> Option<CheckRun> {
         head_sha: v["head_sha"].as_str()?.to_string(),
         name: v["name"].as_str()?.to_string(),
         completed: v["status"].as_str()? == "completed",
+        conclusion: v["conclusion"].as_str().map(str::to_string),
+        started_at: v["started_at"]
+            .as_str()
+            .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+            .map(|t| t.with_timezone(&chrono::Utc)),
     })
 }
 
@@ -102,6 +107,10 @@ impl Forge for GitHub {
                     draft: v["draft"].as_bool().unwrap_or(false),
                     author: s(&v["user"]["login"]).unwrap_or_default(),
                     html_url: s(&v["html_url"]).unwrap_or_default(),
+                    created_at: v["created_at"]
+                        .as_str()
+                        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                        .map(|t| t.with_timezone(&chrono::Utc)),
                 })
             })(),
         )
@@ -111,16 +120,24 @@ impl Forge for GitHub {
         let what = format!("list check runs of {head_sha}");
         let mut url = url::Url::parse(&self.repo_url(&["commits", head_sha, "check-runs"]))
             .expect("valid URL");
+        // every run of this name on the head: the newest is the one to update, the oldest
+        // says when Bazaar first saw the head (a re-run must not make approvals stale)
         url.query_pairs_mut()
             .append_pair("check_name", name)
-            .append_pair("filter", "latest");
+            .append_pair("filter", "all")
+            .append_pair("per_page", "100");
         let a = self.get(url.as_str(), &what).await?;
         let runs = decode(&what, a.body["check_runs"].as_array())?;
-        Ok(runs
+        let ours: Vec<CheckRun> = runs
             .iter()
             .filter_map(check_run_of)
             .filter(|r| r.name == name && r.head_sha == head_sha)
-            .max_by_key(|r| r.id))
+            .collect();
+        let first = ours.iter().filter_map(|r| r.started_at).min();
+        Ok(ours.into_iter().max_by_key(|r| r.id).map(|mut r| {
+            r.started_at = first.or(r.started_at);
+            r
+        }))
     }
 
     async fn start_check_run(&self, head_sha: &str, name: &str) -> ForgeResult<CheckRun> {
@@ -353,5 +370,21 @@ impl Forge for GitHub {
         self.raw(Method::POST, &url, &jwt, None, None, "ask for a redelivery")
             .await
             .map(|_| ())
+    }
+
+    async fn reviews(&self, number: u64) -> ForgeResult<Vec<crate::review::state::Review>> {
+        self.list_reviews(number).await
+    }
+
+    async fn team_members(&self, org: &str, team: &str) -> ForgeResult<Vec<String>> {
+        self.list_team_members(org, team).await
+    }
+
+    async fn open_pulls(&self, base: &str) -> ForgeResult<Vec<u64>> {
+        self.list_open_pulls(base).await
+    }
+
+    async fn pending_check_run(&self, id: u64, output: &CheckOutput) -> ForgeResult<()> {
+        self.set_pending(id, output).await
     }
 }

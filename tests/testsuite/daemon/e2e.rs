@@ -112,8 +112,8 @@ async fn daemon_reports_on_a_pull_request_and_follows_its_newest_head() {
     for want in [
         "**medium**",
         "| Tier | vetted |",
-        "**security**: @alice",
-        "**product-owner**: @bob",
+        "⏳ **security**: waiting; may approve: @alice",
+        "⏳ **product-owner**: waiting; may approve: @bob",
     ] {
         assert!(body.contains(want), "the comment lacks {want:?}:\n{body}");
     }
@@ -238,8 +238,9 @@ async fn daemon_sigkill_after_202_works_the_delivery_exactly_once() {
     let h1 = remote.push_pull(7, &main, broken);
     api.set_pull(7, &h1, &main);
 
-    let mut d = Daemon::start(&api, remote.bare.path(), &dir, &[]).await;
+    // held before the start: the reconcile at start reads the pull request too
     api.hold();
+    let mut d = Daemon::start(&api, remote.bare.path(), &dir, &[]).await;
     let (s, _) = d
         .post(
             "pull_request",
@@ -271,15 +272,18 @@ async fn daemon_sigkill_after_202_works_the_delivery_exactly_once() {
     assert_eq!((s, t.contains("duplicate")), (200, true), "{t}");
     drop(d);
 
-    let pulls_read = api.calls("GET /repos/{owner}/{repo}/pulls/");
+    let pulls_read = api.calls("GET /repos/{owner}/{repo}/pulls/{pull_number}");
     let d = Daemon::start(&api, remote.bare.path(), &dir, &[]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     d.settle().await;
+    // done work is not redone: the only read is the reconcile at start finding the head
+    // already reported
     assert_eq!(
-        api.calls("GET /repos/{owner}/{repo}/pulls/"),
-        pulls_read,
+        api.calls("GET /repos/{owner}/{repo}/pulls/{pull_number}"),
+        pulls_read + 1,
         "done work is not redone"
     );
+    assert!(d.log().contains("already reported"), "{}", d.log());
     assert_eq!(api.runs(&h1).len(), 1);
     assert_eq!(api.calls("POST /repos/{owner}/{repo}/check-runs"), 1);
     assert_eq!(api.comments(7).len(), 1);

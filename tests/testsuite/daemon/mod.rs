@@ -2,8 +2,10 @@
 //! remote, and a stand-in for GitHub's REST API validated against GitHub's OpenAPI description.
 
 mod e2e;
+mod merging;
 mod openapi;
 mod stand_in;
+mod stand_in_reviews;
 mod webhooks;
 
 use std::path::{Path, PathBuf};
@@ -199,6 +201,8 @@ impl Drop for Daemon {
 pub struct Remote {
     pub work: tempfile::TempDir,
     pub bare: tempfile::TempDir,
+    /// Bazaar's signing key and the catalog's `allowed_signers` that trusts it.
+    pub keys: Option<tempfile::TempDir>,
 }
 
 impl Remote {
@@ -208,12 +212,89 @@ impl Remote {
         support::git_init_commit(work.path());
         let bare = tempfile::tempdir().unwrap();
         git(bare.path(), &["init", "-q", "--bare"]);
-        let r = Remote { work, bare };
+        let r = Remote {
+            work,
+            bare,
+            keys: None,
+        };
         git(
             r.work.path(),
             &["push", "-q", r.bare.path().to_str().unwrap(), "main:main"],
         );
         r
+    }
+
+    /// The demo catalog on `main` with an `allowed_signers` trusting Bazaar's key, after
+    /// `prepare` changed the work tree (e.g. the roster).
+    pub fn signed(prepare: impl FnOnce(&Path)) -> Remote {
+        let work = support::demo_copy();
+        let keys = tempfile::tempdir().unwrap();
+        let (_, public) = support::keygen(keys.path(), "bazaar_key");
+        std::fs::write(
+            work.path().join("policies/allowed_signers"),
+            format!("bazaar@acme.example namespaces=\"git\" {public}\n"),
+        )
+        .unwrap();
+        prepare(work.path());
+        support::git_init_commit(work.path());
+        let bare = tempfile::tempdir().unwrap();
+        git(bare.path(), &["init", "-q", "--bare"]);
+        let r = Remote {
+            work,
+            bare,
+            keys: Some(keys),
+        };
+        git(
+            r.work.path(),
+            &["push", "-q", r.bare.path().to_str().unwrap(), "main:main"],
+        );
+        r
+    }
+
+    /// Bazaar's private key (of [`Remote::signed`]).
+    pub fn key(&self) -> PathBuf {
+        self.keys.as_ref().unwrap().path().join("bazaar_key")
+    }
+
+    /// Stock `git verify-commit` of `rev` in the bare repository with the catalog's signers.
+    pub fn verify(&self, rev: &str) -> Result<String, String> {
+        let signers = self.keys.as_ref().unwrap().path().join("allowed_signers");
+        let text = git(
+            self.bare.path(),
+            &["show", &format!("{rev}:policies/allowed_signers")],
+        );
+        std::fs::write(&signers, format!("{text}\n")).unwrap();
+        let cfg = format!("gpg.ssh.allowedSignersFile={}", signers.display());
+        let out = Command::new("git")
+            .args(["-c", &cfg, "verify-commit", rev])
+            .current_dir(self.bare.path())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr).to_string();
+        if out.status.success() {
+            Ok(err)
+        } else {
+            Err(err)
+        }
+    }
+
+    /// A commit on `main` of the remote (as another person's push would make).
+    pub fn push_main(&self, edit: impl FnOnce(&Path)) -> String {
+        let w = self.work.path();
+        let main = self.main_sha();
+        git(w, &["checkout", "-q", "--detach", &main]);
+        edit(w);
+        support::commit_all(w, "a change straight on main");
+        git(
+            w,
+            &[
+                "push",
+                "-q",
+                self.bare.path().to_str().unwrap(),
+                "HEAD:refs/heads/main",
+            ],
+        );
+        git(w, &["rev-parse", "HEAD"])
     }
 
     pub fn main_sha(&self) -> String {
@@ -251,6 +332,19 @@ pub fn pull_request_payload(action: &str, n: u64, head: &str, sender: &str) -> V
     v["repository"]["full_name"] = json!(format!("{OWNER}/{REPO}"));
     v["repository"]["name"] = json!(REPO);
     v["sender"]["login"] = json!(sender);
+    serde_json::to_vec(&v).unwrap()
+}
+
+/// A real `pull_request_review` payload from @octokit/webhooks-examples about pull request `n`.
+pub fn review_payload(action: &str, n: u64, head: &str, reviewer: &str) -> Vec<u8> {
+    let mut v = webhooks::example("pull_request_review", action);
+    v["pull_request"]["number"] = json!(n);
+    v["pull_request"]["head"]["sha"] = json!(head);
+    v["review"]["commit_id"] = json!(head);
+    v["review"]["user"]["login"] = json!(reviewer);
+    v["repository"]["full_name"] = json!(format!("{OWNER}/{REPO}"));
+    v["repository"]["name"] = json!(REPO);
+    v["sender"]["login"] = json!(reviewer);
     serde_json::to_vec(&v).unwrap()
 }
 

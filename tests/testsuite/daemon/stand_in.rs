@@ -28,6 +28,7 @@ pub struct PullState {
     pub open: bool,
     pub draft: bool,
     pub author: String,
+    pub merged: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -40,6 +41,7 @@ pub struct CheckRunState {
     pub title: Option<String>,
     pub summary: Option<String>,
     pub annotations: Vec<Value>,
+    pub started_at: String,
 }
 
 #[derive(Debug, Clone)]
@@ -73,9 +75,25 @@ pub struct World {
     /// A GitHub App's public key (PEM): App endpoints then require a JWT it verifies.
     pub app_public_key: Option<String>,
     etags: HashMap<String, String>,
+    /// Reviews by pull request.
+    pub reviews: BTreeMap<u64, Vec<super::stand_in_reviews::ReviewRec>>,
+    /// Teams (`org/slug`, lower case) and their members.
+    pub teams: BTreeMap<String, Vec<String>>,
+    /// The bare repository behind the forge (pull requests close when their head lands).
+    pub git_dir: Option<std::path::PathBuf>,
+    /// Close the gate at the k-th read of a pull request from now.
+    pub hold_at_read: Option<usize>,
+    /// The gate was closed by `hold_at_read`.
+    pub held: bool,
 }
 
 impl World {
+    /// A new id.
+    pub fn bump(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
     /// An issue's labels as GitHub lists them.
     fn issue_labels_json(&self, issue: u64) -> Value {
         let names = self.issue_labels.get(&issue).cloned().unwrap_or_default();
@@ -93,13 +111,14 @@ impl World {
 pub struct StandIn {
     pub url: String,
     pub world: Arc<Mutex<World>>,
-    gate: tokio::sync::watch::Sender<bool>,
+    gate: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 #[derive(Clone)]
 struct Shared {
     world: Arc<Mutex<World>>,
     gate: tokio::sync::watch::Receiver<bool>,
+    closer: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl StandIn {
@@ -109,9 +128,11 @@ impl StandIn {
             ..Default::default()
         }));
         let (gate, rx) = tokio::sync::watch::channel(true);
+        let gate = Arc::new(gate);
         let app = axum::Router::new().fallback(handle).with_state(Shared {
             world: world.clone(),
             gate: rx,
+            closer: gate.clone(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -137,6 +158,7 @@ impl StandIn {
             open: true,
             draft: false,
             author: "jane-doe".into(),
+            merged: false,
         });
         p.head = head.into();
         p.base_sha = base_sha.into();
@@ -188,7 +210,7 @@ impl StandIn {
     }
 }
 
-fn user(login: &str) -> Value {
+pub fn user(login: &str) -> Value {
     // A simple-user, as comments and pull requests carry.
     let simple = spec().find("GET", "/users/x/followers").unwrap();
     let mut s = spec().example(simple, 200)[0].clone();
@@ -213,6 +235,7 @@ fn check_run_json(r: &CheckRunState) -> Value {
     v["name"] = json!(r.name);
     v["status"] = json!(r.status);
     v["conclusion"] = json!(r.conclusion);
+    v["started_at"] = json!(r.started_at);
     v["completed_at"] = if r.status == "completed" {
         json!(now())
     } else {
@@ -317,6 +340,7 @@ fn answer(
             (200, r)
         }
         ("GET", "/repos/{owner}/{repo}/pulls/{pull_number}") => {
+            super::stand_in_reviews::close_if_merged(w, num(4));
             if let Some(next) = w.head_script.get_mut(&num(4)).and_then(|q| q.pop_front())
                 && let Some(p) = w.pulls.get_mut(&num(4))
             {
@@ -328,6 +352,8 @@ fn answer(
             let mut v = spec().example(op, 200);
             v["number"] = json!(num(4));
             v["state"] = json!(if p.open { "open" } else { "closed" });
+            v["merged"] = json!(p.merged);
+            v["html_url"] = json!(format!("https://github.com/{OWNER}/{REPO}/pull/{}", num(4)));
             v["draft"] = json!(p.draft);
             v["head"]["sha"] = json!(p.head);
             v["base"]["sha"] = json!(p.base_sha);
@@ -360,6 +386,7 @@ fn answer(
                 title: None,
                 summary: None,
                 annotations: Vec::new(),
+                started_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             };
             let v = check_run_json(&r);
             w.check_runs.push(r);
@@ -478,16 +505,16 @@ fn answer(
             }
             (200, w.issue_labels_json(num(4)))
         }
-        _ => {
-            w.violations.push(format!(
-                "{} {}: the stand-in does not implement it",
-                op.method, t
-            ));
-            (
-                404,
-                json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}),
-            )
-        }
+        _ => match super::stand_in_reviews::answer(w, op, segs, query) {
+            Some(a) => a,
+            None => {
+                w.violations.push(format!(
+                    "{} {}: the stand-in does not implement it",
+                    op.method, t
+                ));
+                not_found()
+            }
+        },
     }
 }
 
@@ -553,6 +580,18 @@ async fn handle(
             .push(format!("{method} {path}: GitHub has no such endpoint"));
         return (StatusCode::NOT_FOUND, "no such endpoint").into_response();
     };
+    if op.method == "GET" && op.template == "/repos/{owner}/{repo}/pulls/{pull_number}" {
+        // the k-th read of a pull request from now closes the gate before it is answered
+        let mut w = shared.world.lock().unwrap();
+        if let Some(k) = w.hold_at_read.as_mut() {
+            *k -= 1;
+            if *k == 0 {
+                w.hold_at_read = None;
+                w.held = true;
+                shared.closer.send_replace(false);
+            }
+        }
+    }
     if op.template.contains("/pulls/") {
         let mut gate = shared.gate.clone();
         let _ = gate.wait_for(|open| *open).await;
