@@ -68,6 +68,7 @@ pub async fn once<F: Forge>(ctx: &Ctx<F>) -> Result<Option<String>, String> {
         return Ok(None);
     }
     let started = Instant::now();
+    tracing::info!(rev = %rev, "building the site");
     let opts = crate::site::BuildOptions {
         root: ctx.mirror.path().to_path_buf(),
         rev: Some(rev.clone()),

@@ -256,3 +256,317 @@ async fn daemon_merges_when_every_required_role_approved_the_current_head() {
     .await;
     assert!(api.violations().is_empty(), "{:?}", api.violations());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_team_grants_count_the_pull_requests_own_roster_does_not_and_policies_need_admin() {
+    let api = StandIn::start().await;
+    // the base roster grants security to a team as well
+    let remote = Remote::signed(|w| {
+        edit(
+            &w.join("policies/reviewers.toml"),
+            "security = [\"alice\"]",
+            "security = [\"alice\", \"@acme/sec-team\"]",
+        )
+    });
+    api.serve_git(remote.bare.path());
+    api.team("acme/sec-team", &["frank"]);
+    let main = remote.main_sha();
+    let data = tempfile::tempdir().unwrap();
+    let d = merging_daemon(&api, &remote, &data.path().join("d")).await;
+
+    // the submission makes mallory a product owner and raises a data class
+    let h = remote.push_pull(2, &main, |w| {
+        raise_data_class(w);
+        edit(
+            &w.join("policies/reviewers.toml"),
+            "product-owner = [\"bob\"]",
+            "product-owner = [\"bob\", \"mallory\"]",
+        );
+    });
+    opened(&d, &api, 2, &h, &main).await;
+    let (_, _, title) = run_state(&api, &h);
+    assert_eq!(title, "Waiting for approval: admin, product-owner, security");
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    approve(&d, &api, 2, &h, "mallory").await;
+    let body = sticky(&api, 2);
+    assert!(
+        body.contains("@mallory: holds none of the required roles in the base branch's"),
+        "the pull request's own roster grants nothing:\n{body}"
+    );
+    approve(&d, &api, 2, &h, "frank").await;
+    approve(&d, &api, 2, &h, "bob").await;
+    let body = sticky(&api, 2);
+    assert!(
+        body.contains("✅ **security**: approved by @frank (through @acme/sec-team)"),
+        "{body}"
+    );
+    assert!(body.contains("⏳ **admin**: waiting; may approve: @erin"), "{body}");
+    assert_eq!(remote.main_sha(), main, "a policies/ change waits for admin");
+    approve(&d, &api, 2, &h, "erin").await;
+    let merged = remote.main_sha();
+    assert_eq!(merges_of(&remote, &h), [merged.clone()], "{}", d.log());
+    let t = trailers(&remote, &merged);
+    let frank = t
+        .lines()
+        .find(|l| l.starts_with("Bazaar-Approval: frank role=security"))
+        .unwrap_or_else(|| panic!("{t}"));
+    assert!(frank.ends_with("team=acme/sec-team"), "{frank}");
+    assert!(t.contains("Bazaar-Approval: erin role=admin"), "{t}");
+    assert!(!t.contains("mallory"), "{t}");
+    let clone = tempfile::tempdir().unwrap();
+    git(
+        clone.path(),
+        &["clone", "-q", remote.bare.path().to_str().unwrap(), "c"],
+    );
+    let audit = support::bazaar(&[
+        "audit",
+        "--root",
+        clone.path().join("c").to_str().unwrap(),
+        "--recompute",
+    ]);
+    assert_eq!(audit.code, 0, "{}\n{}", audit.stdout, audit.stderr);
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
+}
+
+/// A change to an app the submissions do not touch.
+fn unrelated(w: &Path) {
+    edit(
+        &w.join(support::EXPENSE),
+        "version = \"2.3.1\"",
+        "version = \"2.3.9\"",
+    );
+}
+
+/// A low-risk change: no role needs to approve.
+fn low_risk(w: &Path) {
+    edit(
+        &w.join("catalog/security/password-strength-meter/app.toml"),
+        "classification = \"public\"",
+        "classification = \"public\"\n# wording",
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_rejudges_on_the_new_base_when_main_moves_before_the_push() {
+    let api = StandIn::start().await;
+    let remote = Remote::signed(|_| {});
+    api.serve_git(remote.bare.path());
+    let main = remote.main_sha();
+    let data = tempfile::tempdir().unwrap();
+    let d = merging_daemon(&api, &remote, &data.path().join("d")).await;
+    let h = remote.push_pull(3, &main, raise_data_class);
+    opened(&d, &api, 3, &h, &main).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    approve(&d, &api, 3, &h, "alice").await;
+
+    // the last approval: the merge's read of the pull request (the third read: check, "is it
+    // still the head", merge) is held while someone else pushes to main
+    api.world.lock().unwrap().hold_at_read = Some(3);
+    api.review(3, "bob", "APPROVED", &h);
+    let (s, _) = d
+        .post(
+            "pull_request_review",
+            "race",
+            &review_payload("submitted", 3, &h, "bob"),
+            Some(SECRET),
+        )
+        .await;
+    assert_eq!(s, 202);
+    until("the merge to be held", &d, || api.world.lock().unwrap().held).await;
+    let other = remote.push_main(unrelated);
+    api.release();
+    d.settle().await;
+    let merged = remote.main_sha();
+    let parents = git(remote.bare.path(), &["rev-list", "--parents", "-n1", &merged]);
+    assert_eq!(
+        parents,
+        format!("{merged} {other} {h}"),
+        "merged on top of the other push, nothing overwritten:\n{}",
+        d.log()
+    );
+    assert!(d.log().contains("main moved before the push"), "{}", d.log());
+    assert!(trailers(&remote, &merged).contains(&format!("Bazaar-Base: {other}")));
+    remote.verify(&merged).unwrap();
+    assert!(!api.is_open(3));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_two_daemons_on_one_repository_never_merge_twice() {
+    let api = StandIn::start().await;
+    let remote = Remote::signed(|_| {});
+    api.serve_git(remote.bare.path());
+    let main = remote.main_sha();
+    let data = tempfile::tempdir().unwrap();
+    let a = merging_daemon(&api, &remote, &data.path().join("a")).await;
+    let b = merging_daemon(&api, &remote, &data.path().join("b")).await;
+    // low risk: ready as soon as the check passes, so both daemons race to merge it
+    let h = remote.push_pull(4, &main, low_risk);
+    api.set_pull(4, &h, &main);
+    let body = pull_request_payload("opened", 4, &h, "jane-doe");
+    let (ra, rb) = tokio::join!(
+        a.post("pull_request", "two-a", &body, Some(SECRET)),
+        b.post("pull_request", "two-b", &body, Some(SECRET)),
+    );
+    assert_eq!((ra.0, rb.0), (202, 202));
+    a.settle().await;
+    b.settle().await;
+    let merges = merges_of(&remote, &h);
+    assert_eq!(merges.len(), 1, "{}\n{}", a.log(), b.log());
+    assert_eq!(
+        git(remote.bare.path(), &["rev-list", "--count", &format!("{main}..main")]),
+        "2",
+        "the merge and the head, nothing else"
+    );
+    all_signed_since(&remote, &main);
+    assert!(!api.is_open(4));
+}
+
+/// A pre-receive hook on the remote that holds a push until the test says how it ends.
+fn hold_pushes(remote: &Remote, gate: &Path) {
+    let hook = remote.bare.path().join("hooks/pre-receive");
+    std::fs::write(
+        &hook,
+        format!(
+            "#!/bin/sh\ntouch '{g}/entered'\nwhile [ ! -e '{g}/go' ]; do sleep 0.05; done\n[ -e '{g}/allow' ] || exit 1\n",
+            g = gate.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_sigkill_around_the_push_merges_once_and_reports_once() {
+    for push_lands in [false, true] {
+        let api = StandIn::start().await;
+        let remote = Remote::signed(|_| {});
+        api.serve_git(remote.bare.path());
+        let main = remote.main_sha();
+        let data = tempfile::tempdir().unwrap();
+        let dir = data.path().join("d");
+        let gate = data.path().join("gate");
+        std::fs::create_dir(&gate).unwrap();
+        hold_pushes(&remote, &gate);
+        let mut d = merging_daemon(&api, &remote, &dir).await;
+        let h = remote.push_pull(5, &main, low_risk);
+        api.set_pull(5, &h, &main);
+        let (s, _) = d
+            .post(
+                "pull_request",
+                "crash",
+                &pull_request_payload("opened", 5, &h, "jane-doe"),
+                Some(SECRET),
+            )
+            .await;
+        assert_eq!(s, 202);
+        // the signed commit is made and its push has reached the remote: kill the daemon
+        until("the push to reach the remote", &d, || gate.join("entered").exists()).await;
+        d.kill();
+        if push_lands {
+            std::fs::write(gate.join("allow"), "").unwrap();
+        }
+        std::fs::write(gate.join("go"), "").unwrap();
+        // the orphaned push ends either way; then the hook goes
+        let t = std::time::Instant::now();
+        while push_lands && merges_of(&remote, &h).is_empty() {
+            assert!(t.elapsed() < std::time::Duration::from_secs(20));
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        std::fs::remove_file(remote.bare.path().join("hooks/pre-receive")).unwrap();
+        assert_eq!(merges_of(&remote, &h).len(), usize::from(push_lands));
+
+        // after the restart the journaled delivery is worked again
+        let d = merging_daemon(&api, &remote, &dir).await;
+        until("the pull request to be merged and reported", &d, || {
+            api.runs(&h)
+                .iter()
+                .any(|r| r.title.as_deref().is_some_and(|t| t.starts_with("Merged as")))
+        })
+        .await;
+        d.settle().await;
+        let merges = merges_of(&remote, &h);
+        assert_eq!(merges.len(), 1, "push landed: {push_lands}\n{}", d.log());
+        all_signed_since(&remote, &main);
+        let finals = api
+            .comments(5)
+            .iter()
+            .filter(|c| c.body.contains("<!-- bazaar:merged="))
+            .count();
+        assert_eq!(finals, 1, "push landed: {push_lands}");
+        assert!(!api.is_open(5));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_sigkill_during_the_check_and_the_site_build_leaves_everything_whole() {
+    let api = StandIn::start().await;
+    let remote = Remote::signed(|_| {});
+    api.serve_git(remote.bare.path());
+    let main = remote.main_sha();
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().join("d");
+    let site = dir.join("site");
+    // killed during the check: the pull request reads are held, then the daemon dies
+    api.hold();
+    let mut d = merging_daemon(&api, &remote, &dir).await;
+    let h = remote.push_pull(6, &main, low_risk);
+    api.set_pull(6, &h, &main);
+    let (s, _) = d
+        .post(
+            "pull_request",
+            "during-check",
+            &pull_request_payload("opened", 6, &h, "jane-doe"),
+            Some(SECRET),
+        )
+        .await;
+    assert_eq!(s, 202);
+    d.kill();
+    api.release();
+    assert_eq!(remote.main_sha(), main);
+
+    // restarted: merged; killed again as soon as the site build of the merge starts
+    let mut d = merging_daemon(&api, &remote, &dir).await;
+    until("the merge", &d, || merges_of(&remote, &h).len() == 1).await;
+    let merged = remote.main_sha();
+    let building = format!("building the site rev={merged}");
+    until("the site build to start", &d, || d.log().contains(&building)).await;
+    d.kill();
+    assert_ne!(
+        std::fs::read_to_string(dir.join("published")).unwrap_or_default().trim(),
+        merged,
+        "killed before the build of the merge was published"
+    );
+    // the published link, if any, points at a whole site
+    if site.exists() {
+        assert!(site.join("index.html").exists());
+    }
+    // restarted: the reconcile rebuilds what was not published
+    let d = merging_daemon(&api, &remote, &dir).await;
+    let published = dir.join("published");
+    until("the site to be published", &d, || {
+        std::fs::read_to_string(&published).is_ok_and(|p| p.trim() == remote.main_sha())
+    })
+    .await;
+    let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+    // every page the index links to is there
+    let mut checked = 0;
+    for part in index.split("href=\"").skip(1) {
+        let link = part.split('"').next().unwrap();
+        if link.starts_with("http") || link.starts_with('#') || link.starts_with("mailto:") {
+            continue;
+        }
+        let rel = link.trim_start_matches('/').split(['#', '?']).next().unwrap();
+        let path = if rel.is_empty() || rel.ends_with('/') {
+            site.join(rel).join("index.html")
+        } else {
+            site.join(rel)
+        };
+        assert!(path.exists(), "the index links to {link}, which is missing");
+        checked += 1;
+    }
+    assert!(checked > 10, "{checked} links checked");
+    assert_eq!(merges_of(&remote, &h).len(), 1);
+    all_signed_since(&remote, &main);
+}
