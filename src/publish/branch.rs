@@ -60,13 +60,11 @@ pub fn publish(
     let t = Instant::now();
     let odb = repo.odb()?;
     let mut root = Dir::default();
-    let mut uploaded = 0;
     let mut uploaded_bytes = 0;
     let mut add = |rel: &str, bytes: &[u8]| -> Result<(), git2::Error> {
         let id = Oid::hash_object(git2::ObjectType::Blob, bytes)?;
         if !odb.exists(id) {
             odb.write(git2::ObjectType::Blob, bytes)?;
-            uploaded += 1;
             uploaded_bytes += bytes.len() as u64;
         }
         let mut parts: Vec<&str> = rel.split('/').collect();
@@ -165,13 +163,27 @@ pub fn publish(
         }
     }
     let n = files.len() + usize::from(!files.iter().any(|f| f.rel == ".nojekyll"));
+    // what the new tree changes against the previous tip
+    let (mut changed, mut deleted) = (n, 0);
+    if let Some(p) = parent {
+        let old = repo.find_commit(p)?.tree()?;
+        let new = repo.find_tree(tree)?;
+        let diff = repo.diff_tree_to_tree(Some(&old), Some(&new), None)?;
+        changed = 0;
+        for d in diff.deltas() {
+            match d.status() {
+                git2::Delta::Deleted => deleted += 1,
+                _ => changed += 1,
+            }
+        }
+    }
     Ok(Published {
         target: format!("git:{branch}"),
         files: n,
-        uploaded,
+        uploaded: changed,
         uploaded_bytes,
-        deleted: 0,
-        kept: n.saturating_sub(uploaded),
+        deleted,
+        kept: n - changed,
         commit,
         pushed,
         timings_ms: PublishTimings {

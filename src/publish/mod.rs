@@ -63,9 +63,9 @@ pub struct Published {
     pub target: String,
     /// Files in the site.
     pub files: usize,
-    /// Files written (objects uploaded, or blobs new to the branch's tree).
+    /// Files written: objects uploaded, or files the new commit adds or changes.
     pub uploaded: usize,
-    /// Bytes written.
+    /// Bytes written (for a branch: of blobs the repository did not have).
     pub uploaded_bytes: u64,
     /// Files no longer in the site, removed from the target.
     pub deleted: usize,

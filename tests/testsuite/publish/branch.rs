@@ -57,7 +57,10 @@ fn a_branch_holds_the_site_and_an_unchanged_site_makes_no_commit() {
     let new = git(root, &["rev-parse", "gh-pages"]);
     assert_eq!(v["commit"], new.as_str());
     assert_eq!(git(root, &["rev-parse", "gh-pages^"]), tip);
-    assert!(v["uploaded"].as_u64().unwrap() > 0);
+    let (changed, removed) = diff(&site, &files(&root.join("public")));
+    assert!(!changed.is_empty());
+    assert_eq!(v["uploaded"], changed.len(), "{changed:?}");
+    assert_eq!(v["deleted"], removed.len(), "{removed:?}");
     git(root, &["fsck", "--no-dangling"]);
 }
 
