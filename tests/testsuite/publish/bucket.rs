@@ -93,11 +93,21 @@ async fn first_publish_uploads_all_then_only_changes_and_deletes_removed_pages()
     assert!(!served.keys().any(|k| k.contains("invoice-ocr")));
 }
 
-/// An object store that fails every put after the first `left`.
+/// An object store that fails every put after the first `left`, and every delete when
+/// `no_deletes`.
 #[derive(Debug)]
 struct FailAfter {
     inner: Arc<dyn ObjectStore>,
     left: AtomicUsize,
+    no_deletes: bool,
+}
+
+fn fail_after(inner: &Arc<dyn ObjectStore>, puts: usize, no_deletes: bool) -> Arc<FailAfter> {
+    Arc::new(FailAfter {
+        inner: inner.clone(),
+        left: AtomicUsize::new(puts),
+        no_deletes,
+    })
 }
 
 impl std::fmt::Display for FailAfter {
@@ -141,6 +151,12 @@ impl ObjectStore for FailAfter {
         self.inner.get_opts(location, options).await
     }
     async fn delete(&self, location: &Key) -> object_store::Result<()> {
+        if self.no_deletes {
+            return Err(object_store::Error::Generic {
+                store: "FailAfter",
+                source: "injected failure".into(),
+            });
+        }
         self.inner.delete(location).await
     }
     fn list(&self, prefix: Option<&Key>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
@@ -190,10 +206,7 @@ async fn a_failed_upload_leaves_the_old_site_whole_and_the_next_publish_complete
         changed.len(),
         changed.len() + 1,
     ] {
-        let faulty = Arc::new(FailAfter {
-            inner: store.clone(),
-            left: AtomicUsize::new(puts),
-        });
+        let faulty = fail_after(&store, puts, false);
         let r = publish_to(faulty, "www", "s3://site/www", &site, &noop).await;
         assert!(
             r.is_err(),
@@ -203,6 +216,20 @@ async fn a_failed_upload_leaves_the_old_site_whole_and_the_next_publish_complete
         assert_whole(&served, &old, &new);
         assert!(served.contains_key(".bazaar/pending.json"));
     }
+    // everything uploaded and the manifest written, then the deletes fail: the new site serves
+    // with the removed pages still there, and the pending list still names them
+    let r = publish_to(
+        fail_after(&store, usize::MAX, true),
+        "www",
+        "s3://site/www",
+        &site,
+        &noop,
+    );
+    assert!(r.await.is_err());
+    let served = objects(store.as_ref(), "www").await;
+    assert_whole(&served, &old, &new);
+    assert!(served.keys().any(|k| k.contains("invoice-ocr")));
+    assert!(served.contains_key(".bazaar/pending.json"));
     // the next publish completes it: the bucket holds exactly the new site
     let p = publish_to(store.clone(), "www", "s3://site/www", &site, &noop)
         .await
@@ -219,10 +246,7 @@ async fn a_failed_upload_leaves_the_old_site_whole_and_the_next_publish_complete
     rebuild(cat.path());
     let third = files(&site);
     let keep = tempfile::tempdir().unwrap();
-    let faulty = Arc::new(FailAfter {
-        inner: store.clone(),
-        left: AtomicUsize::new(diff(&second, &third).0.len()),
-    });
+    let faulty = fail_after(&store, diff(&second, &third).0.len(), false);
     assert!(
         publish_to(faulty, "www", "s3://site/www", &site, &noop)
             .await
