@@ -151,9 +151,6 @@ pub enum PublishError {
         /// The cause, in one line (the S3 error code, or the innermost network error).
         detail: String,
     },
-    /// Bazaar's manifest in the bucket is not one this version writes.
-    #[error("{0}")]
-    Manifest(String),
 }
 
 impl From<git2::Error> for PublishError {
