@@ -19,6 +19,7 @@ pub mod lifecycle;
 pub mod manifest;
 pub mod merge;
 pub mod policy;
+pub mod publish;
 pub mod review;
 pub mod scaffold;
 pub mod signals;

@@ -298,7 +298,7 @@ pub fn merge(ctx: &Context, opts: &MergeOptions) -> Result<Merged, MergeError> {
     // then move the local branch with a compare-and-swap
     let pushed = match &opts.push {
         Some(remote) => {
-            push_with_lease(&repo, remote, &opts.base, base_id, commit)?;
+            crate::git::write::push_with_lease(&repo, remote, &opts.base, Some(base_id), commit)?;
             true
         }
         None => false,
@@ -385,70 +385,4 @@ fn record(
         None => format!("Merge {}: {what}", opts.head),
     };
     r
-}
-
-/// Pushes `new` to `branch` on `remote` only if the remote branch is still at `expected`; never
-/// forces. A remote that moved is reported and nothing is overwritten.
-fn push_with_lease(
-    repo: &Repository,
-    remote: &str,
-    branch: &str,
-    expected: Oid,
-    new: Oid,
-) -> Result<(), MergeError> {
-    let mut r = repo
-        .find_remote(remote)
-        .or_else(|_| repo.remote_anonymous(remote))?;
-    let refname = format!("refs/heads/{branch}");
-    r.connect(git2::Direction::Fetch)?;
-    let current = r
-        .list()?
-        .iter()
-        .find(|h| h.name() == refname)
-        .map(|h| h.oid());
-    r.disconnect()?;
-    if current != Some(expected) {
-        return Err(WriteError::Moved {
-            branch: format!("{remote}/{branch}"),
-            expected: expected.to_string(),
-            actual: current.map_or("nowhere".into(), |o| o.to_string()),
-        }
-        .into());
-    }
-    let mut rejected: Option<String> = None;
-    let mut cb = git2::RemoteCallbacks::new();
-    cb.push_update_reference(|_, status| {
-        if let Some(s) = status {
-            rejected = Some(s.to_string());
-        }
-        Ok(())
-    });
-    let mut po = git2::PushOptions::new();
-    po.remote_callbacks(cb);
-    // not forced (no leading +): the remote refuses anything but a fast-forward from `expected`
-    // push the new commit through a temporary ref, so the local branch moves only after the
-    // remote accepted it
-    let tmp = format!("refs/bazaar/push-{new}");
-    repo.reference(&tmp, new, true, "bazaar merge: push")?;
-    let pushed = r.push(&[format!("{tmp}:{refname}")], Some(&mut po));
-    drop(po);
-    if let Ok(mut t) = repo.find_reference(&tmp) {
-        let _ = t.delete();
-    }
-    match (pushed, rejected) {
-        (Ok(()), None) => Ok(()),
-        (Ok(()), Some(why)) | (Err(_), Some(why)) => Err(WriteError::Moved {
-            branch: format!("{remote}/{branch}"),
-            expected: expected.to_string(),
-            actual: format!("unknown ({why})"),
-        }
-        .into()),
-        (Err(e), None) if e.code() == git2::ErrorCode::NotFastForward => Err(WriteError::Moved {
-            branch: format!("{remote}/{branch}"),
-            expected: expected.to_string(),
-            actual: "a newer commit".into(),
-        }
-        .into()),
-        (Err(e), None) => Err(e.into()),
-    }
 }

@@ -16,6 +16,7 @@ use bazaar::diagnostics::{Format, explain, lookup, render};
 use bazaar::manifest::{Runtime, SchemaKind, Tier, schema};
 use bazaar::scaffold;
 
+mod publish;
 mod similar;
 
 /// Bazaar: an internal app marketplace kept in Git.
@@ -205,6 +206,9 @@ enum Command {
     },
     /// Serve GitHub webhooks: check every pull request and report on it (see the README).
     Daemon(daemon::DaemonArgs),
+    /// Publish a built site to a Git branch (git:gh-pages) or an S3-compatible bucket
+    /// (s3://BUCKET/PREFIX), changed files only, never half a site.
+    Publish(publish::PublishArgs),
     /// Create a new catalog repository: the default policies and templates, your settings, no
     /// apps, and a GitHub Actions workflow (`--demo` for the demo catalog).
     Init {
@@ -732,6 +736,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Daemon(args) => daemon::run(args),
+        Command::Publish(args) => publish::run(args),
         Command::Similar {
             app,
             root,

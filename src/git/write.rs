@@ -122,3 +122,82 @@ pub fn commit_signature(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Where `branch` is on `remote` (a name or URL) now; `None` when the remote has no such branch.
+pub fn remote_tip(
+    repo: &Repository,
+    remote: &str,
+    branch: &str,
+) -> Result<Option<Oid>, WriteError> {
+    let mut r = repo
+        .find_remote(remote)
+        .or_else(|_| repo.remote_anonymous(remote))?;
+    let refname = format!("refs/heads/{branch}");
+    r.connect(git2::Direction::Fetch)?;
+    let current = r
+        .list()?
+        .iter()
+        .find(|h| h.name() == refname)
+        .map(|h| h.oid());
+    r.disconnect()?;
+    Ok(current)
+}
+
+/// Pushes `new` to `branch` on `remote` only if the remote branch is still at `expected`
+/// (`None`: it must not exist yet); never forces. A remote that moved is reported and nothing
+/// is overwritten.
+pub fn push_with_lease(
+    repo: &Repository,
+    remote: &str,
+    branch: &str,
+    expected: Option<Oid>,
+    new: Oid,
+) -> Result<(), WriteError> {
+    let refname = format!("refs/heads/{branch}");
+    let current = remote_tip(repo, remote, branch)?;
+    let shown = |o: Option<Oid>| o.map_or("nowhere".to_string(), |o| o.to_string());
+    if current != expected {
+        return Err(WriteError::Moved {
+            branch: format!("{remote}/{branch}"),
+            expected: shown(expected),
+            actual: shown(current),
+        });
+    }
+    let mut r = repo
+        .find_remote(remote)
+        .or_else(|_| repo.remote_anonymous(remote))?;
+    let mut rejected: Option<String> = None;
+    let mut cb = git2::RemoteCallbacks::new();
+    cb.push_update_reference(|_, status| {
+        if let Some(s) = status {
+            rejected = Some(s.to_string());
+        }
+        Ok(())
+    });
+    let mut po = git2::PushOptions::new();
+    po.remote_callbacks(cb);
+    // not forced (no leading +): the remote refuses anything but a fast-forward from `expected`
+    // push the new commit through a temporary ref, so the local branch moves only after the
+    // remote accepted it
+    let tmp = format!("refs/bazaar/push-{new}");
+    repo.reference(&tmp, new, true, "bazaar: push")?;
+    let pushed = r.push(&[format!("{tmp}:{refname}")], Some(&mut po));
+    drop(po);
+    if let Ok(mut t) = repo.find_reference(&tmp) {
+        let _ = t.delete();
+    }
+    match (pushed, rejected) {
+        (Ok(()), None) => Ok(()),
+        (Ok(()), Some(why)) | (Err(_), Some(why)) => Err(WriteError::Moved {
+            branch: format!("{remote}/{branch}"),
+            expected: shown(expected),
+            actual: format!("unknown ({why})"),
+        }),
+        (Err(e), None) if e.code() == git2::ErrorCode::NotFastForward => Err(WriteError::Moved {
+            branch: format!("{remote}/{branch}"),
+            expected: shown(expected),
+            actual: "a newer commit".into(),
+        }),
+        (Err(e), None) => Err(e.into()),
+    }
+}

@@ -30,6 +30,13 @@ use crate::diagnostics::Report;
 pub use feeds::xml_escape;
 pub use markdown::render as render_markdown;
 
+/// Whether a file of a built site is named by a hash of its content (Pagefind's index,
+/// fragment, filter and meta files): a new build never changes the bytes behind such a name,
+/// so it can be uploaded before anything that refers to it.
+pub fn is_content_named(path: &Path) -> bool {
+    search::is_hashed(path)
+}
+
 static DEFAULT_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/site-templates");
 
 /// What to build.

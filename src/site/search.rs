@@ -375,7 +375,7 @@ fn holds(path: &std::path::Path, name: &std::path::Path, bytes: &[u8]) -> bool {
 }
 
 /// Pagefind names its index, fragment, filter and meta files by a hash of their content.
-fn is_hashed(name: &std::path::Path) -> bool {
+pub(super) fn is_hashed(name: &std::path::Path) -> bool {
     name.extension()
         .is_some_and(|x| x.to_string_lossy().starts_with("pf_"))
 }

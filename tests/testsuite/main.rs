@@ -14,6 +14,7 @@ mod policy;
 mod policy_limits;
 mod proptest_governed;
 mod proptest_parser;
+mod publish;
 mod security;
 mod serve;
 mod signals;
