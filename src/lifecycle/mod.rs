@@ -7,6 +7,7 @@
 //! trailers name each change and its rule, which `bazaar audit` verifies.
 
 pub mod apply;
+pub mod members;
 pub mod record;
 
 use std::collections::BTreeMap;
@@ -22,6 +23,7 @@ use crate::context::Context;
 use crate::diagnostics::Severity;
 use crate::policy::{InputContext, PolicySet, app_input, sbom_input};
 
+pub use members::{Members, Membership, OwnersLeft};
 pub use record::{Change, SweepRecord};
 
 /// What to sweep.
@@ -29,9 +31,9 @@ pub use record::{Change, SweepRecord};
 pub struct SweepOptions {
     /// The catalog repository (its checked-out branch is swept).
     pub root: PathBuf,
-    /// Whether both owners of each app are still members, when the forge was asked (by app id);
-    /// apps not listed are not judged on it.
-    pub owners_left: BTreeMap<String, bool>,
+    /// Who is still a member on the forge, as the caller found out (the owners-left rule is
+    /// skipped, with a note, when it is unknown).
+    pub members: Members,
 }
 
 /// A reminder to send.
@@ -47,6 +49,9 @@ pub struct Reminder {
     pub rule: String,
     /// The threshold (days before the review date) it is for.
     pub threshold: Option<u32>,
+    /// The date it is about (the review date, the attestation's last day).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
     /// Why.
     pub evidence: String,
 }
@@ -161,10 +166,19 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
                     sbom,
                     &input_ctx,
                 );
+                let owners_left = match &opts.members {
+                    Members::Unknown(_) => None,
+                    Members::Known(m) => match m.judge(app, catalog.teams.get(team_of(&entry.dir)))
+                    {
+                        OwnersLeft::Unknown => None,
+                        OwnersLeft::Present => Some(false),
+                        OwnersLeft::Left(_) => Some(true),
+                    },
+                };
                 input["sweep"] = json!({
                     "overdue_warnings": overdue.get(app.id.as_str()).cloned().unwrap_or_default(),
                     "sbom_age_days": sbom_age,
-                    "owners_left": opts.owners_left.get(&app.id),
+                    "owners_left": owners_left,
                 });
                 engine
                     .eval_rule_with("data.bazaar.sweep.actions", input)
@@ -188,6 +202,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
                         to,
                         rule: get("rule"),
                         threshold: a["threshold"].as_u64().map(|t| t as u32),
+                        date: a["date"].as_str().map(str::to_string),
                         evidence: get("evidence"),
                     });
                 }
@@ -226,15 +241,22 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     }
     let flags = flags(catalog, &changes);
     let mut notes = Vec::new();
-    let unknown = catalog
-        .apps
-        .iter()
-        .filter(|e| !opts.owners_left.contains_key(&e.app.id))
-        .count();
-    if unknown > 0 {
-        notes.push(format!(
-            "owners of {unknown} apps were not checked against the organization (the forge answers that; the daemon's sweep asks it)"
-        ));
+    match &opts.members {
+        Members::Unknown(why) => notes.push(format!(
+            "the owners-left rule was skipped: {why} (the daemon asks the forge; `bazaar sweep --members FILE` reads a file)"
+        )),
+        Members::Known(m) => {
+            let unknown = catalog
+                .apps
+                .iter()
+                .filter(|e| m.judge(&e.app, catalog.teams.get(team_of(&e.dir))) == OwnersLeft::Unknown)
+                .count();
+            if unknown > 0 {
+                notes.push(format!(
+                    "owners of {unknown} apps were not checked: the membership of their team or organization is not known"
+                ));
+            }
+        }
     }
     reminders.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Plan {
