@@ -82,6 +82,7 @@ pub fn run(
         &SweepOptions {
             root: root.to_path_buf(),
             members,
+            rev: None,
         },
     )?;
     let applied = match &key {

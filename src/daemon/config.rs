@@ -49,6 +49,41 @@ pub struct Config {
     /// Attempts at a delivery whose work fails (unreachable remote or forge) before it is left
     /// for reconciliation; the waits double from one second.
     pub attempts: u32,
+    /// Bazaar's private SSH signing key (`BAZAAR_SIGNING_KEY`): the commits it writes are signed
+    /// with it; without it the lifecycle sweep does not run.
+    pub signing_key: Option<PathBuf>,
+    /// How often the lifecycle sweep runs (`BAZAAR_SWEEP_EVERY`: `24h` by default, `off` to
+    /// stop it); it also runs once shortly after the start.
+    pub sweep_every: Option<Duration>,
+    /// The most content-creating forge writes one sweep makes (`BAZAAR_SWEEP_WRITES`, 80 by
+    /// default, GitHub's secondary limit per minute); the rest wait for the next run.
+    pub sweep_writes: usize,
+}
+
+/// A duration like `90s`, `15m`, `24h`, `1d`, or seconds; `off` is `None`.
+fn duration(name: &'static str, v: &str) -> Result<Option<Duration>, ConfigError> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let (n, unit) = match v.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => v.split_at(i),
+        None => (v, "s"),
+    };
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match n.parse::<u64>() {
+        Ok(n) if n > 0 && mult > 0 => Ok(Some(Duration::from_secs(n.saturating_mul(mult)))),
+        _ => Err(ConfigError::Invalid(
+            name,
+            format!("{v:?} is not a duration like 30s, 15m, 24h or 1d (or off)"),
+        )),
+    }
 }
 
 /// A setting that stops the start.
@@ -270,6 +305,18 @@ impl Config {
             },
             drain_timeout: Duration::from_secs(src.number("BAZAAR_DRAIN_TIMEOUT_SECS", 60)?),
             attempts: positive("BAZAAR_ATTEMPTS", src.number("BAZAAR_ATTEMPTS", 5usize)?)? as u32,
+            signing_key: src
+                .get("BAZAAR_SIGNING_KEY")?
+                .filter(|s| !s.trim().is_empty())
+                .map(|s| PathBuf::from(s.trim())),
+            sweep_every: match src.get("BAZAAR_SWEEP_EVERY")? {
+                None => Some(Duration::from_secs(86_400)),
+                Some(v) => duration("BAZAAR_SWEEP_EVERY", &v)?,
+            },
+            sweep_writes: positive(
+                "BAZAAR_SWEEP_WRITES",
+                src.number("BAZAAR_SWEEP_WRITES", 80usize)?,
+            )?,
         })
     }
 }
@@ -332,6 +379,34 @@ mod tests {
         assert!(
             !shown.contains("topsecret") && !shown.contains("s1"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn lifecycle_sweep_settings_default_to_daily_and_80_writes() {
+        let c = Config::from_sources(&src(BASE, None)).unwrap();
+        assert_eq!(c.sweep_every, Some(Duration::from_secs(86_400)));
+        assert_eq!((c.sweep_writes, c.signing_key.clone()), (80, None));
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BAZAAR_SWEEP_EVERY", "15m"));
+        pairs.push(("BAZAAR_SIGNING_KEY", "/keys/bazaar"));
+        let c = Config::from_sources(&src(&pairs, Some("sweep_writes = 5"))).unwrap();
+        assert_eq!(c.sweep_every, Some(Duration::from_secs(900)));
+        assert_eq!(c.sweep_writes, 5);
+        assert_eq!(c.signing_key, Some(PathBuf::from("/keys/bazaar")));
+        for bad in ["soon", "0h", "5w"] {
+            let mut pairs = BASE.to_vec();
+            pairs.push(("BAZAAR_SWEEP_EVERY", bad));
+            let e = Config::from_sources(&src(&pairs, None)).unwrap_err();
+            assert!(e.to_string().contains("BAZAAR_SWEEP_EVERY"), "{e}");
+        }
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BAZAAR_SWEEP_EVERY", "off"));
+        assert_eq!(
+            Config::from_sources(&src(&pairs, None))
+                .unwrap()
+                .sweep_every,
+            None
         );
     }
 

@@ -58,7 +58,7 @@ impl Mirror {
         &self.dir
     }
 
-    fn git(
+    pub(crate) fn git(
         &self,
         args: &[&str],
         token: Option<&Secret>,
@@ -171,6 +171,18 @@ impl Mirror {
             &["ls-remote", "--quiet", "--heads", "--", &self.remote],
             token,
             "ls-remote",
+        )
+        .map(|_| ())
+    }
+
+    /// Fetches one branch (the lifecycle sweep's main), forced to the remote's.
+    pub fn fetch_branch(&self, branch: &str, token: Option<&Secret>) -> Result<(), MirrorError> {
+        let _one = self.fetching.lock().expect("lock");
+        let spec = format!("+refs/heads/{branch}:refs/heads/{branch}");
+        self.git(
+            &["fetch", "--quiet", "--no-tags", "--", &self.remote, &spec],
+            token,
+            &format!("fetch of {branch}"),
         )
         .map(|_| ())
     }

@@ -77,6 +77,31 @@ impl Membership {
     }
 }
 
+/// The forge teams (`org/team-slug`) the catalog's teams name at `rev` of the repository at
+/// `root`: the teams whose members a caller looks up for [`Membership::teams`].
+pub fn forge_teams(root: &std::path::Path, rev: &str) -> Result<BTreeSet<String>, String> {
+    let snap = crate::source::Snapshot::from_rev_subset(root, rev, &["catalog"])
+        .map_err(|e| e.to_string())?;
+    let mut out = BTreeSet::new();
+    for path in snap.entries.keys() {
+        let parts: Vec<&str> = path.split('/').collect();
+        if parts.len() != 3 || parts[2] != "team.toml" {
+            continue;
+        }
+        let Ok(Ok(bytes)) = snap.read(path, crate::manifest::MAX_MANIFEST_BYTES) else {
+            continue;
+        };
+        if let Some(team) =
+            crate::manifest::decode(path, &bytes, crate::manifest::MAX_MANIFEST_BYTES)
+                .ok()
+                .and_then(|f| crate::manifest::parse_team(&f).value)
+        {
+            out.insert(team.forge_team);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

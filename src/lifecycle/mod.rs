@@ -8,6 +8,7 @@
 
 pub mod apply;
 pub mod members;
+pub mod notice;
 pub mod record;
 
 use std::collections::BTreeMap;
@@ -24,6 +25,7 @@ use crate::diagnostics::Severity;
 use crate::policy::{InputContext, PolicySet, app_input, sbom_input};
 
 pub use members::{Members, Membership, OwnersLeft};
+pub use notice::{Attention, reminder_key};
 pub use record::{Change, SweepRecord};
 
 /// What to sweep.
@@ -31,6 +33,8 @@ pub use record::{Change, SweepRecord};
 pub struct SweepOptions {
     /// The catalog repository (its checked-out branch is swept).
     pub root: PathBuf,
+    /// The revision to sweep instead of `HEAD` (a bare mirror's `refs/heads/main`).
+    pub rev: Option<String>,
     /// Who is still a member on the forge, as the caller found out (the owners-left rule is
     /// skipped, with a note, when it is unknown).
     pub members: Members,
@@ -82,6 +86,8 @@ pub struct Plan {
     pub flags: Vec<Flag>,
     /// What the sweep could not judge, and why.
     pub notes: Vec<String>,
+    /// Apps whose owners must act after this sweep (the daemon opens one issue for each).
+    pub attention: Vec<Attention>,
 }
 
 /// Why a sweep could not run.
@@ -114,7 +120,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
         ctx,
         &CheckOptions {
             root: opts.root.clone(),
-            rev: Some("HEAD".into()),
+            rev: Some(opts.rev.clone().unwrap_or_else(|| "HEAD".into())),
             base: None,
         },
     )?;
@@ -144,6 +150,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     let input_ctx = InputContext::new(catalog.config.as_ref(), at);
     let mut changes = Vec::new();
     let mut reminders = Vec::new();
+    let mut attention = Vec::new();
     // every app's decisions, evaluated in parallel (one engine per thread, analysed once)
     policies.prepare();
     use rayon::prelude::*;
@@ -189,6 +196,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     for (entry, actions) in catalog.apps.iter().zip(decided) {
         let app = &entry.app;
         let actions = actions?;
+        let first = reminders.len();
         let mut best: Option<Change> = None;
         for a in actions {
             let get = |k: &str| a[k].as_str().unwrap_or_default().to_string();
@@ -237,7 +245,27 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
                 }
             }
         }
-        changes.extend(best.filter(|c| c.from != c.to));
+        let best = best.filter(|c| c.from != c.to);
+        let left = match &opts.members {
+            Members::Known(m) => match m.judge(app, catalog.teams.get(team_of(&entry.dir))) {
+                OwnersLeft::Left(l) => l,
+                _ => Vec::new(),
+            },
+            Members::Unknown(_) => Vec::new(),
+        };
+        let mine: Vec<&Reminder> = reminders[first..].iter().collect();
+        let mut owners = vec![app.owner.primary.clone()];
+        owners.extend(app.owner.backup.clone());
+        attention.extend(notice::attention(
+            &app.id,
+            &entry.dir,
+            owners,
+            app.lifecycle.status.as_str(),
+            best.as_ref(),
+            &mine,
+            left,
+        ));
+        changes.extend(best);
     }
     let flags = flags(catalog, &changes);
     let mut notes = Vec::new();
@@ -267,6 +295,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
         reminders,
         flags,
         notes,
+        attention,
     })
 }
 

@@ -3,6 +3,8 @@
 
 mod check;
 mod labels;
+pub mod lifecycle;
+mod lifecycle_issues;
 mod redeliver;
 mod sticky;
 

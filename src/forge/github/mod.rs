@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 mod endpoints;
+mod issues;
 
 use super::auth::{Auth, Secret};
 use super::{ForgeError, ForgeResult, RepoName, wait_for};
