@@ -78,7 +78,7 @@ pub async fn schedule<F: Forge>(ctx: Arc<Ctx<F>>) {
             Ok(r) => tracing::info!(
                 at = %r.at,
                 main = %r.main,
-                commit = r.commit.as_deref().unwrap_or("none"),
+                commit = %r.commit.as_deref().unwrap_or("none"),
                 changes = r.changes,
                 attention = r.attention,
                 created = r.notified.created,

@@ -4,6 +4,8 @@
 mod e2e;
 mod openapi;
 mod stand_in;
+mod stand_in_issues;
+mod sweep;
 mod webhooks;
 
 use std::path::{Path, PathBuf};

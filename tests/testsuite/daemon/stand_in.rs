@@ -73,6 +73,14 @@ pub struct World {
     /// A GitHub App's public key (PEM): App endpoints then require a JWT it verifies.
     pub app_public_key: Option<String>,
     etags: HashMap<String, String>,
+    /// Issues (the lifecycle sweep's), in stand_in_issues.rs.
+    pub issues: Vec<super::stand_in_issues::IssueState>,
+    pub issue_seq: u64,
+    /// Members of each team (`org/slug`) and of the organization.
+    pub team_members: BTreeMap<String, Vec<String>>,
+    pub org_members: BTreeSet<String>,
+    /// Operations (`METHOD template`) that answer 503 until removed: an outage.
+    pub down: Vec<String>,
 }
 
 impl World {
@@ -479,6 +487,9 @@ fn answer(
             (200, w.issue_labels_json(num(4)))
         }
         _ => {
+            if let Some(r) = super::stand_in_issues::answer(w, op, segs, query, body) {
+                return r;
+            }
             w.violations.push(format!(
                 "{} {}: the stand-in does not implement it",
                 op.method, t
@@ -620,6 +631,9 @@ async fn handle(
             json!({"message": "You have exceeded a secondary rate limit."}).to_string(),
         )
             .into_response();
+    }
+    if let Some(r) = super::stand_in_issues::outage(&w, &key) {
+        return r;
     }
     let segs: Vec<String> = path
         .trim_start_matches('/')
