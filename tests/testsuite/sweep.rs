@@ -286,3 +286,91 @@ fn owners_who_left_are_judged_only_on_membership_the_caller_supplied() {
     assert_eq!(out.code, 2, "{}", out.stderr);
     assert!(out.stderr.contains("not membership JSON"), "{}", out.stderr);
 }
+
+#[test]
+fn the_site_keeps_a_tombstone_a_team_view_and_feed_entries_from_the_sweep() {
+    let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    // a replacement chain that loops: close-calendar -> org-chart-classic -> close-calendar
+    edit(
+        &r.dir.join("catalog/people/org-chart-classic/app.toml"),
+        "replacement = \"com.acme.people.employee-directory\"",
+        "replacement = \"com.acme.finance.close-calendar\"",
+    );
+    edit(
+        &r.dir.join("catalog/finance/close-calendar/app.toml"),
+        "expires = 2026-12-18",
+        "expires = 2026-12-18\nreplacement = \"com.acme.people.org-chart-classic\"",
+    );
+    commit_all(&r.dir, "a loop");
+    let members = r.tmp.path().join("members.json");
+    std::fs::write(&members, r#"{"teams": {"acme/finance-eng": []}}"#).unwrap();
+    let out = bazaar(&[
+        "sweep",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--at",
+        "2027-03-01",
+        "--key",
+        r.key.to_str().unwrap(),
+        "--members",
+        members.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let b = bazaar(&["build", "--root", r.dir.to_str().unwrap()]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let public = r.dir.join("public");
+    let page =
+        |id: &str| std::fs::read_to_string(public.join(format!("apps/{id}/index.html"))).unwrap();
+    // the retired app's URL still works: when, why, and the loop reported, not followed
+    let close = page(CLOSE);
+    assert!(
+        close.contains("<strong>Retired on 2027-03-01.</strong>")
+            && close.contains("the experiment expired on 2026-12-18"),
+        "{close}"
+    );
+    assert!(close.contains("Replacement loop."), "{close}");
+    // a retired app whose replacement is live links it
+    let r2 = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    let out = bazaar(&[
+        "sweep",
+        "--root",
+        r2.dir.to_str().unwrap(),
+        "--at",
+        "2027-03-01",
+        "--key",
+        r2.key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        bazaar(&["build", "--root", r2.dir.to_str().unwrap()]).code,
+        0
+    );
+    let org = std::fs::read_to_string(
+        r2.dir
+            .join("public/apps/com.acme.people.org-chart-classic/index.html"),
+    )
+    .unwrap();
+    assert!(
+        org.contains("<strong>Retired on 2027-03-01.</strong>")
+            && org.contains(
+                "class=\"replacement\" href=\"../../apps/com.acme.people.employee-directory/\""
+            ),
+        "{org}"
+    );
+    // the dashboard's team view names the owners who left
+    let dash = std::fs::read_to_string(public.join("dashboard/index.html")).unwrap();
+    let team = &dash[dash.find("id=\"teams-lifecycle\"").expect("team view")..];
+    let row = &team[team.find("Finance Engineering").expect(team)..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("Expense Tracker") && row.contains("maria-lopez"),
+        "{row}"
+    );
+    // the feed says what the sweep did
+    let feed = std::fs::read_to_string(public.join("feed.xml")).unwrap();
+    assert!(
+        feed.contains("<title>Month-End Close Calendar is now retired</title>")
+            && feed.contains("Lifecycle sweep: active to retired by the rule discover-expired"),
+        "{feed}"
+    );
+}
