@@ -107,6 +107,9 @@ pub fn app_state(cat: &Catalog, app: &App, history: &History) -> Value {
     })
 }
 
+/// One team's row: its name, apps due, apps needing maintenance, owners who left.
+type TeamView = (String, Vec<Value>, Vec<Value>, BTreeSet<String>);
+
 /// The dashboard's view by team: apps due for review (review date within
 /// [`DUE_WITHIN_DAYS`] or past, or an attestation that ended), apps needing maintenance, and
 /// the owners who left (from the sweep that flagged their apps), plus replacement loops.
@@ -115,8 +118,7 @@ pub fn teams(apps: &[Value], today: NaiveDate) -> Value {
         v.as_str()
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
     };
-    let mut by: BTreeMap<String, (String, Vec<Value>, Vec<Value>, BTreeSet<String>)> =
-        BTreeMap::new();
+    let mut by: BTreeMap<String, TeamView> = BTreeMap::new();
     let mut loops = Vec::new();
     for a in apps {
         let status = a["status"].as_str().unwrap_or_default();

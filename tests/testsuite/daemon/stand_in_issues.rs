@@ -119,7 +119,7 @@ pub fn answer(
                 .filter(|i| creator.as_ref().is_none_or(|c| *c == i.author))
                 .filter(|i| state == "all" || (state == "open") == i.open)
                 .collect();
-            list.sort_by(|a, b| b.number.cmp(&a.number));
+            list.sort_by_key(|i| std::cmp::Reverse(i.number));
             (
                 200,
                 json!(list.into_iter().map(issue_json).collect::<Vec<_>>()),
