@@ -131,23 +131,17 @@ fn push_with_lease(
     let lease = format!("--force-with-lease=refs/heads/{BRANCH}:{old}");
     let spec = format!("{new}:refs/heads/{BRANCH}");
     match mirror.git(
-        &[
-            "push",
-            "--quiet",
-            "--porcelain",
-            &lease,
-            "--",
-            remote,
-            &spec,
-        ],
+        // (not --porcelain, which reports a rejection on stdout, nor --quiet)
+        &["push", &lease, "--", remote, &spec],
         token,
         "push of the sweep commit",
     ) {
         Ok(_) => Ok(true),
         Err(MirrorError::Git { stderr, .. })
             if stderr.contains("stale info")
-                || stderr.contains("rejected")
-                || stderr.contains("fetch first") =>
+                || stderr.contains("[rejected]")
+                || stderr.contains("fetch first")
+                || stderr.contains("non-fast-forward") =>
         {
             Ok(false)
         }
@@ -244,4 +238,99 @@ async fn finish<F: Forge>(
         notified,
         notes: plan.notes,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::daemon::mirror::Mirror;
+    use std::path::Path;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
+    #[test]
+    fn lifecycle_push_is_refused_when_main_moved_and_done_when_not() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (work, remote) = (tmp.path().join("work"), tmp.path().join("remote.git"));
+        std::fs::create_dir_all(&work).unwrap();
+        git(
+            tmp.path(),
+            &["init", "-q", "--bare", remote.to_str().unwrap()],
+        );
+        git(&work, &["init", "-q", "-b", "main"]);
+        git(&work, &["commit", "-q", "--allow-empty", "-m", "a"]);
+        git(&work, &["push", "-q", remote.to_str().unwrap(), "main"]);
+        let a = git(&work, &["rev-parse", "HEAD"]);
+        let mirror =
+            Mirror::open(&tmp.path().join("mirror.git"), remote.to_str().unwrap()).unwrap();
+        mirror.fetch_branch(BRANCH, None).unwrap();
+        // the sweep's commit on top of a, made in the mirror
+        let tree = mirror
+            .git(&["rev-parse", "main^{tree}"], None, "tree")
+            .unwrap();
+        let tree = String::from_utf8_lossy(&tree.stdout).trim().to_string();
+        let ours = mirror
+            .git(
+                &[
+                    "-c",
+                    "user.name=b",
+                    "-c",
+                    "user.email=b@example.com",
+                    "commit-tree",
+                    &tree,
+                    "-p",
+                    &a,
+                    "-m",
+                    "sweep",
+                ],
+                None,
+                "commit-tree",
+            )
+            .unwrap();
+        let ours = String::from_utf8_lossy(&ours.stdout).trim().to_string();
+        // a merge lands first: the lease fails, nothing is overwritten
+        git(&work, &["commit", "-q", "--allow-empty", "-m", "merge"]);
+        git(&work, &["push", "-q", remote.to_str().unwrap(), "main"]);
+        let moved = git(&work, &["rev-parse", "HEAD"]);
+        let pushed = push_with_lease(&mirror, remote.to_str().unwrap(), &ours, &a, None);
+        assert!(matches!(pushed, Ok(false)), "{pushed:?}");
+        assert_eq!(git(&remote, &["rev-parse", "main"]), moved);
+        // on the new head it goes through
+        mirror.fetch_branch(BRANCH, None).unwrap();
+        let again = mirror
+            .git(
+                &[
+                    "-c",
+                    "user.name=b",
+                    "-c",
+                    "user.email=b@example.com",
+                    "commit-tree",
+                    &tree,
+                    "-p",
+                    &moved,
+                    "-m",
+                    "sweep",
+                ],
+                None,
+                "commit-tree",
+            )
+            .unwrap();
+        let again = String::from_utf8_lossy(&again.stdout).trim().to_string();
+        assert!(push_with_lease(&mirror, remote.to_str().unwrap(), &again, &moved, None).unwrap());
+        assert_eq!(git(&remote, &["rev-parse", "main"]), again);
+    }
 }
