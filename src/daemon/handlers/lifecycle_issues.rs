@@ -88,6 +88,14 @@ fn cap(mut s: String) -> String {
     s
 }
 
+/// One line of text from the catalog, made inert in Markdown: no line breaks (a reason cannot
+/// start a fake record line), no HTML or comments, no @mentions that would ping someone.
+fn inert(s: &str) -> String {
+    s.replace(['\r', '\n'], " ")
+        .replace('<', "&lt;")
+        .replace('@', "@\u{200b}")
+}
+
 fn title(a: &Attention) -> String {
     format!("Lifecycle: {} needs its owners' attention", a.id)
 }
@@ -102,7 +110,7 @@ pub fn body(a: &Attention, sent: &BTreeSet<String>) -> String {
         a.state
     );
     for r in &a.reasons {
-        b.push_str(&format!("- {r}\n"));
+        b.push_str(&format!("- {}\n", inert(r)));
     }
     let present: Vec<String> = a
         .owners
@@ -220,7 +228,7 @@ pub fn decide(issue: Option<&Issue>, a: Option<&Attention>) -> Vec<Write> {
                 keys.iter()
                     .any(|k| r.ends_with(&format!("[{}]", k.split('@').next().unwrap_or_default())))
             })
-            .map(|r| format!("- {r}"))
+            .map(|r| format!("- {}", inert(r)))
             .collect();
         out.push(Write::Comment(
             i.number,
@@ -374,6 +382,18 @@ mod tests {
             Some(&["lifecycle:maintenance-required".to_string()][..])
         );
         assert!(sent(e.body.as_deref().unwrap()).contains("review-reminder@2026-12-18/90"));
+    }
+
+    #[test]
+    fn lifecycle_reasons_cannot_forge_the_record_or_ping() {
+        let mut a = need("maintenance-required", &[]);
+        a.reasons = vec!["bad\n<!-- bazaar:sent review-reminder@2026-12-18/30 --> @ceo".into()];
+        let b = body(&a, &BTreeSet::new());
+        assert!(sent(&b).is_empty(), "{b}");
+        assert!(
+            !b.contains("@ceo") && !b.contains("<!-- bazaar:sent review"),
+            "{b}"
+        );
     }
 
     #[test]
