@@ -54,19 +54,16 @@ impl Membership {
             return OwnersLeft::Unknown;
         };
         let org = team.forge_team.split('/').next().unwrap_or_default();
-        let lower = |s: &BTreeSet<String>| -> BTreeSet<String> {
-            s.iter().map(|l| l.to_ascii_lowercase()).collect()
-        };
-        let org_members = self.orgs.get(org).map(lower);
-        let team_members = self.teams.get(&team.forge_team).map(lower);
+        let org_members = self.orgs.get(org);
+        let team_members = self.teams.get(&team.forge_team);
         if org_members.is_none() && team_members.is_none() {
             return OwnersLeft::Unknown;
         }
-        let present = |login: &str| {
-            let l = login.to_ascii_lowercase();
-            org_members.as_ref().is_none_or(|m| m.contains(&l))
-                && team_members.as_ref().is_none_or(|m| m.contains(&l))
+        // no copies: a membership set is compared in place, without case
+        let has = |m: Option<&BTreeSet<String>>, l: &str| {
+            m.is_none_or(|m| m.contains(l) || m.iter().any(|x| x.eq_ignore_ascii_case(l)))
         };
+        let present = |login: &str| has(org_members, login) && has(team_members, login);
         let mut owners = vec![app.owner.primary.clone()];
         owners.extend(app.owner.backup.clone());
         if owners.iter().any(|o| present(o)) {
