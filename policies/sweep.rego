@@ -25,6 +25,7 @@ actions contains a if {
 		"kind": "remind",
 		"rule": "review-reminder",
 		"threshold": min(due),
+		"date": input.app.lifecycle.review_by,
 		"evidence": sprintf("review due on %v, in %v days", [input.app.lifecycle.review_by, left]),
 	}
 }
@@ -86,7 +87,8 @@ actions contains a if {
 }
 
 # Both owners left (no longer members of the organization or the app's team on the forge; only
-# known where the forge was asked).
+# judged where the caller knew the membership: the daemon asks the forge, `bazaar sweep` reads
+# --members, and a failed lookup judges nobody).
 actions contains a if {
 	status == "active"
 	object.get(object.get(input, "sweep", {}), "owners_left", false) == true
@@ -95,5 +97,20 @@ actions contains a if {
 		"to": "maintenance-required",
 		"rule": "owners-left",
 		"evidence": sprintf("%v and %v are no longer members", [input.app.owner.primary, object.get(input.app.owner, "backup", "no backup")]),
+	}
+}
+
+# The owners' attestation (lifecycle.attested_until) has lapsed: the app is due for review. The
+# attestation holds through its last day.
+actions contains a if {
+	status != "retired"
+	left := days("days_until_attested_until")
+	is_number(left)
+	left < 0
+	a := {
+		"kind": "remind",
+		"rule": "attestation-lapsed",
+		"date": object.get(input.app.lifecycle, "attested_until", null),
+		"evidence": sprintf("the owners attested the manifest until %v; it is due for review", [object.get(input.app.lifecycle, "attested_until", "a past day")]),
 	}
 }

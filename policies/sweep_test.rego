@@ -48,3 +48,12 @@ test_overdue_warning_stale_sbom_and_owners_left if {
 	"owners-left" in rules(object.union(base, {"sweep": {"owners_left": true}}))
 	not "owners-left" in rules(object.union(base, {"sweep": {"owners_left": null}}))
 }
+
+test_attestation_lapses_the_day_after if {
+	not "attestation-lapsed" in rules(with_dates({"days_until_attested_until": 1}))
+	not "attestation-lapsed" in rules(with_dates({"days_until_attested_until": 0}))
+	"attestation-lapsed" in rules(with_dates({"days_until_attested_until": -1}))
+	not "attestation-lapsed" in rules(with_dates({"days_until_attested_until": null}))
+	retired := object.union(base, {"app": {"lifecycle": {"status": "retired"}}})
+	not "attestation-lapsed" in rules(object.union(retired, {"dates": {"days_until_attested_until": -1}}))
+}

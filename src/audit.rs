@@ -75,6 +75,10 @@ pub struct CommitAudit {
     /// Bazaar's record, for a merge that carries one (the site shows approval trails from it).
     #[serde(skip)]
     pub record: Option<MergeRecord>,
+    /// The sweep record of a lifecycle sweep commit that passed its checks (the site's
+    /// lifecycle dates, reasons and feed entries come from it).
+    #[serde(skip)]
+    pub sweep: Option<crate::lifecycle::SweepRecord>,
 }
 
 /// The audit of a history.
@@ -248,6 +252,7 @@ fn audit_commit(
             .and_then(|s| s.time().ok())
             .and_then(|t| chrono::DateTime::from_timestamp(t.seconds, 0)),
         record: None,
+        sweep: None,
     };
     // a merge's record is parsed once: kept for the site, judged below
     let parsed = (parents.len() > 1).then(|| MergeRecord::parse(&message));
@@ -347,6 +352,9 @@ fn audit_commit(
         })
     {
         check_sweep(repo, parents[0], id, &record, &mut out.reasons);
+        if out.reasons.is_empty() {
+            out.sweep = Some(record);
+        }
     }
     if out.reasons.is_empty() && parents.len() > 1 {
         check_approvals(

@@ -182,6 +182,10 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = TestFormat::Human)]
         format: TestFormat,
+        /// Forge membership for the owners-left rule, as JSON: {"orgs": {"ORG": [logins]},
+        /// "teams": {"ORG/TEAM": [logins]}} (without it the rule is skipped with a note).
+        #[arg(long)]
+        members: Option<PathBuf>,
     },
     /// List the apps most like one app, with the evidence (words, APIs, scopes, tags).
     Similar {
@@ -720,12 +724,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             dry_run,
             key,
             format,
+            members,
         } => sweep::run(
             context()?.with_today(at),
             &root,
             dry_run,
             key,
             format == TestFormat::Json,
+            members.as_deref(),
         ),
         Command::PolicyWorker { memory } => {
             bazaar::policy::worker::serve(

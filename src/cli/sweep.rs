@@ -4,8 +4,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use bazaar::context::Context;
-use bazaar::lifecycle::{self, Plan, SweepOptions, apply::apply};
+use bazaar::lifecycle::{self, Members, Membership, Plan, SweepOptions, apply::apply};
 
 fn human(plan: &Plan) -> String {
     let mut t = format!(
@@ -53,7 +54,22 @@ pub fn run(
     dry_run: bool,
     key: Option<PathBuf>,
     json: bool,
+    members: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
+    let members = match members {
+        None => Members::Unknown("no --members file was given".into()),
+        Some(p) => {
+            let text = std::fs::read_to_string(p)
+                .with_context(|| format!("cannot read the --members file {}", p.display()))?;
+            let m: Membership = serde_json::from_str(&text).with_context(|| {
+                format!(
+                    "{} is not membership JSON: {{\"orgs\": {{\"ORG\": [logins]}}, \"teams\": {{\"ORG/TEAM\": [logins]}}}}",
+                    p.display()
+                )
+            })?;
+            Members::Known(m)
+        }
+    };
     let key = match (dry_run, key) {
         (true, _) => None,
         (false, Some(k)) => Some(k),
@@ -65,7 +81,8 @@ pub fn run(
         &ctx,
         &SweepOptions {
             root: root.to_path_buf(),
-            ..Default::default()
+            members,
+            rev: None,
         },
     )?;
     let applied = match &key {

@@ -50,7 +50,7 @@ pub struct Config {
     /// for reconciliation; the waits double from one second.
     pub attempts: u32,
     /// Bazaar's SSH signing key (`BAZAAR_SIGNING_KEY`): with it the daemon merges approved
-    /// submissions; without it, it only checks them.
+    /// submissions and runs the lifecycle sweep; without it, it only checks them.
     pub signing_key: Option<PathBuf>,
     /// The branch submissions merge into and the site is built from.
     pub main_branch: String,
@@ -61,6 +61,45 @@ pub struct Config {
     pub merge_attempts: u32,
     /// Where the site is built and published (`BAZAAR_SITE_DIR`): the folder target.
     pub site_dir: Option<PathBuf>,
+    /// A branch of the catalog repository the site is also published to (`BAZAAR_PUBLISH_BRANCH`,
+    /// e.g. `gh-pages`), pushed with a lease.
+    pub publish_branch: Option<String>,
+    /// An S3-compatible bucket the site is also published to (`BAZAAR_PUBLISH_BUCKET`,
+    /// `s3://BUCKET/PREFIX`, with `BAZAAR_S3_ENDPOINT`, `BAZAAR_S3_REGION`,
+    /// `BAZAAR_S3_ACCESS_KEY_ID` and `BAZAAR_S3_SECRET_ACCESS_KEY` or `_FILE`).
+    pub publish_bucket: Option<crate::publish::Bucket>,
+    /// How often the lifecycle sweep runs (`BAZAAR_SWEEP_EVERY`: `24h` by default, `off` to
+    /// stop it); it also runs once shortly after the start.
+    pub sweep_every: Option<Duration>,
+    /// The most content-creating forge writes one sweep makes (`BAZAAR_SWEEP_WRITES`, 80 by
+    /// default, GitHub's secondary limit per minute); the rest wait for the next run.
+    pub sweep_writes: usize,
+}
+
+/// A duration like `90s`, `15m`, `24h`, `1d`, or seconds; `off` is `None`.
+fn duration(name: &'static str, v: &str) -> Result<Option<Duration>, ConfigError> {
+    let v = v.trim();
+    if v.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let (n, unit) = match v.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => v.split_at(i),
+        None => (v, "s"),
+    };
+    let mult = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => 0,
+    };
+    match n.parse::<u64>() {
+        Ok(n) if n > 0 && mult > 0 => Ok(Some(Duration::from_secs(n.saturating_mul(mult)))),
+        _ => Err(ConfigError::Invalid(
+            name,
+            format!("{v:?} is not a duration like 30s, 15m, 24h or 1d (or off)"),
+        )),
+    }
 }
 
 /// A setting that stops the start.
@@ -139,6 +178,51 @@ impl Sources {
 fn read_secret_file(name: &'static str, path: &str) -> Result<String, ConfigError> {
     std::fs::read_to_string(path)
         .map_err(|e| ConfigError::Invalid(name, format!("cannot read {path}: {e}")))
+}
+
+/// The bucket target, when one is set: its URL, endpoint, region and credentials.
+fn bucket(src: &Sources) -> Result<Option<crate::publish::Bucket>, ConfigError> {
+    const NAME: &str = "BAZAAR_PUBLISH_BUCKET";
+    let Some(url) = src.get(NAME)?.filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let mut b = crate::publish::Bucket::from_url(url.trim())
+        .map_err(|e| ConfigError::Invalid(NAME, e.to_string()))?;
+    b.endpoint = src
+        .get("BAZAAR_S3_ENDPOINT")?
+        .map(|e| e.trim().to_string())
+        .filter(|e| !e.is_empty());
+    b.allow_http = b
+        .endpoint
+        .as_deref()
+        .is_some_and(|e| e.starts_with("http://"));
+    b.region = src
+        .get("BAZAAR_S3_REGION")?
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    let key = src.need(
+        "BAZAAR_S3_ACCESS_KEY_ID",
+        "set it (and BAZAAR_S3_SECRET_ACCESS_KEY or _FILE) to the bucket's credentials",
+    )?;
+    let secret = match (
+        src.get("BAZAAR_S3_SECRET_ACCESS_KEY")?,
+        src.get("BAZAAR_S3_SECRET_ACCESS_KEY_FILE")?,
+    ) {
+        (Some(s), _) => s,
+        (None, Some(path)) => read_secret_file("BAZAAR_S3_SECRET_ACCESS_KEY_FILE", &path)?,
+        (None, None) => {
+            return Err(ConfigError::Missing(
+                "BAZAAR_S3_SECRET_ACCESS_KEY",
+                "set it (or BAZAAR_S3_SECRET_ACCESS_KEY_FILE) to the bucket's secret key",
+            ));
+        }
+    };
+    b.credentials = Some(crate::publish::Credentials {
+        access_key_id: key.trim().to_string(),
+        secret_access_key: secret.trim().to_string(),
+        session_token: None,
+    });
+    Ok(Some(b))
 }
 
 impl Config {
@@ -310,6 +394,28 @@ impl Config {
                 .get("BAZAAR_SITE_DIR")?
                 .filter(|s| !s.trim().is_empty())
                 .map(|s| PathBuf::from(s.trim())),
+            publish_branch: match src.get("BAZAAR_PUBLISH_BRANCH")? {
+                Some(b) if !b.trim().is_empty() => {
+                    let b = b.trim().to_string();
+                    if !crate::publish::branch::valid_branch(&b) {
+                        return Err(ConfigError::Invalid(
+                            "BAZAAR_PUBLISH_BRANCH",
+                            format!("{b:?} is not a branch name git accepts (e.g. gh-pages)"),
+                        ));
+                    }
+                    Some(b)
+                }
+                _ => None,
+            },
+            publish_bucket: bucket(src)?,
+            sweep_every: match src.get("BAZAAR_SWEEP_EVERY")? {
+                None => Some(Duration::from_secs(86_400)),
+                Some(v) => duration("BAZAAR_SWEEP_EVERY", &v)?,
+            },
+            sweep_writes: positive(
+                "BAZAAR_SWEEP_WRITES",
+                src.number("BAZAAR_SWEEP_WRITES", 80usize)?,
+            )?,
         })
     }
 }
@@ -372,6 +478,34 @@ mod tests {
         assert!(
             !shown.contains("topsecret") && !shown.contains("s1"),
             "{shown}"
+        );
+    }
+
+    #[test]
+    fn lifecycle_sweep_settings_default_to_daily_and_80_writes() {
+        let c = Config::from_sources(&src(BASE, None)).unwrap();
+        assert_eq!(c.sweep_every, Some(Duration::from_secs(86_400)));
+        assert_eq!((c.sweep_writes, c.signing_key.clone()), (80, None));
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BAZAAR_SWEEP_EVERY", "15m"));
+        pairs.push(("BAZAAR_SIGNING_KEY", "/keys/bazaar"));
+        let c = Config::from_sources(&src(&pairs, Some("sweep_writes = 5"))).unwrap();
+        assert_eq!(c.sweep_every, Some(Duration::from_secs(900)));
+        assert_eq!(c.sweep_writes, 5);
+        assert_eq!(c.signing_key, Some(PathBuf::from("/keys/bazaar")));
+        for bad in ["soon", "0h", "5w"] {
+            let mut pairs = BASE.to_vec();
+            pairs.push(("BAZAAR_SWEEP_EVERY", bad));
+            let e = Config::from_sources(&src(&pairs, None)).unwrap_err();
+            assert!(e.to_string().contains("BAZAAR_SWEEP_EVERY"), "{e}");
+        }
+        let mut pairs = BASE.to_vec();
+        pairs.push(("BAZAAR_SWEEP_EVERY", "off"));
+        assert_eq!(
+            Config::from_sources(&src(&pairs, None))
+                .unwrap()
+                .sweep_every,
+            None
         );
     }
 

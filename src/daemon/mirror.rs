@@ -58,7 +58,7 @@ impl Mirror {
         &self.dir
     }
 
-    fn git(
+    pub(crate) fn git(
         &self,
         args: &[&str],
         token: Option<&Secret>,
@@ -187,6 +187,32 @@ impl Mirror {
         .map(|_| ())
     }
 
+    /// Brings local `branch` level with the remote's (deleting it when the remote has none) and
+    /// returns its commit: the lease for the next push of that branch.
+    pub fn sync_branch(
+        &self,
+        branch: &str,
+        token: Option<&Secret>,
+    ) -> Result<Option<String>, MirrorError> {
+        let refname = format!("refs/heads/{branch}");
+        let out = self.git(
+            &["ls-remote", "--heads", "--", &self.remote, &refname],
+            token,
+            &format!("ls-remote {branch}"),
+        )?;
+        let remote = String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .next()
+            .map(str::to_string);
+        match &remote {
+            Some(_) => self.fetch_branch(branch, token)?,
+            None => {
+                let _ = self.git(&["update-ref", "-d", &refname], None, "update-ref -d");
+            }
+        }
+        Ok(remote)
+    }
+
     /// Pushes commit `new` to `branch` on the remote only if the remote branch is still at
     /// `expected` (a lease: the remote checks the old value under its ref lock, so of two
     /// daemons pushing onto the same tip one wins and the other is told). Never forced.
@@ -200,7 +226,8 @@ impl Mirror {
         let lease = format!("--force-with-lease=refs/heads/{branch}:{expected}");
         let spec = format!("{new}:refs/heads/{branch}");
         match self.git(
-            &["push", "--quiet", &lease, "--", &self.remote, &spec],
+            // (not --quiet or --porcelain: the rejection is read from the error output)
+            &["push", &lease, "--", &self.remote, &spec],
             token,
             &format!("push to {branch}"),
         ) {

@@ -337,6 +337,8 @@ pub async fn run(
             }
         }
     });
+    // The lifecycle sweep on its schedule (BAZAAR_SWEEP_EVERY).
+    tokio::spawn(handlers::lifecycle::schedule(ctx.clone()));
     let pending = recovered.pending.len();
     for d in recovered.pending {
         let ev = parse(&d, &ctx.config, ctx.known_bot());

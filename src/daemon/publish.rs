@@ -49,9 +49,20 @@ pub async fn run<F: Forge>(ctx: Arc<Ctx<F>>) {
     }
 }
 
-/// Builds and publishes the main branch's newest revision, unless it is already published.
+/// Where the site is built: the folder target, or a folder of the data dir when only a branch
+/// or bucket is published.
+fn site_dir<F>(ctx: &Ctx<F>) -> Option<PathBuf> {
+    let c = &ctx.config;
+    c.site_dir.clone().or_else(|| {
+        (c.publish_branch.is_some() || c.publish_bucket.is_some()).then(|| c.data_dir.join("site"))
+    })
+}
+
+/// Builds and publishes the main branch's newest revision to every target, unless it is
+/// already published. The revision is recorded only when every target took it, so a target
+/// that failed is tried again by the next request (the reconcile makes one every few minutes).
 pub async fn once<F: Forge>(ctx: &Ctx<F>) -> Result<Option<String>, String> {
-    let Some(out) = ctx.config.site_dir.clone() else {
+    let Some(out) = site_dir(ctx) else {
         return Ok(None);
     };
     let token = ctx.git_token().await.map_err(|e| e.to_string())?;
@@ -79,6 +90,23 @@ pub async fn once<F: Forge>(ctx: &Ctx<F>) -> Result<Option<String>, String> {
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
+    if let Some(branch) = &ctx.config.publish_branch {
+        to_branch(ctx, &built.dir, branch).await?;
+    }
+    if let Some(bucket) = &ctx.config.publish_bucket {
+        let target = crate::publish::Target::Bucket(bucket.clone());
+        let p = crate::publish::publish(&built.dir, &target, None)
+            .await
+            .map_err(|e| format!("publishing to {}: {e}", bucket.url()))?;
+        tracing::info!(
+            target = %p.target,
+            uploaded = p.uploaded,
+            deleted = p.deleted,
+            kept = p.kept,
+            ms = p.timings_ms.total as u64,
+            "site published to the bucket"
+        );
+    }
     record(&marker(ctx), &rev).map_err(|e| format!("cannot record the published revision: {e}"))?;
     tracing::info!(
         rev = %rev,
@@ -98,4 +126,49 @@ fn record(path: &std::path::Path, rev: &str) -> std::io::Result<()> {
     f.write_all(rev.as_bytes())?;
     f.sync_all()?;
     std::fs::rename(&tmp, path)
+}
+
+/// Commits the built site on `branch` of the mirror (brought level with the remote's first)
+/// and pushes it with a lease on the remote's tip; a branch someone else moved is tried again
+/// by the next publish.
+async fn to_branch<F: Forge>(
+    ctx: &Ctx<F>,
+    built: &std::path::Path,
+    branch: &str,
+) -> Result<(), String> {
+    let token = ctx.git_token().await.map_err(|e| e.to_string())?;
+    let mirror = ctx.mirror.clone();
+    let (b, t) = (branch.to_string(), token.clone());
+    let before = tokio::task::spawn_blocking(move || mirror.sync_branch(&b, t.as_ref()))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let target = crate::publish::Target::Branch {
+        repo: ctx.mirror.path().to_path_buf(),
+        branch: branch.to_string(),
+        push: None,
+    };
+    let p = crate::publish::publish(built, &target, None)
+        .await
+        .map_err(|e| format!("publishing to branch {branch}: {e}"))?;
+    let Some(commit) = p.commit.clone() else {
+        return Ok(());
+    };
+    let mirror = ctx.mirror.clone();
+    let b = branch.to_string();
+    let pushed = tokio::task::spawn_blocking(move || {
+        mirror.push_with_lease(&b, before.as_deref().unwrap_or(""), &commit, token.as_ref())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+    .map_err(|e| e.to_string())?;
+    match pushed {
+        super::mirror::Pushed::Done => {
+            tracing::info!(branch, commit = ?p.commit, uploaded = p.uploaded, "site published to the branch");
+            Ok(())
+        }
+        super::mirror::Pushed::Moved(why) => Err(format!(
+            "branch {branch} moved on the remote while publishing ({why}); the next publish tries again"
+        )),
+    }
 }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod github;
+mod issue;
 mod ratelimit;
 mod types;
 
@@ -10,6 +11,7 @@ use std::future::Future;
 
 pub use auth::{AppCredentials, Auth, Secret};
 pub use github::{ForgeStats, GitHub};
+pub use issue::{Issue, IssueEdit, NewIssue};
 pub use ratelimit::wait_for;
 pub use types::{
     Annotation, AnnotationLevel, CheckOutput, CheckRun, CheckStatus, Comment, Conclusion,
@@ -136,12 +138,6 @@ pub trait Forge: Send + Sync + 'static {
         &self,
         number: u64,
     ) -> impl Future<Output = ForgeResult<Vec<crate::review::state::Review>>> + Send;
-    /// The logins of the members of team `org/team`.
-    fn team_members(
-        &self,
-        org: &str,
-        team: &str,
-    ) -> impl Future<Output = ForgeResult<Vec<String>>> + Send;
     /// Numbers of the open pull requests into branch `base`.
     fn open_pulls(&self, base: &str) -> impl Future<Output = ForgeResult<Vec<u64>>> + Send;
     /// Keeps a check run in progress with a new title and summary (waiting for approvals).
@@ -150,4 +146,27 @@ pub trait Forge: Send + Sync + 'static {
         id: u64,
         output: &CheckOutput,
     ) -> impl Future<Output = ForgeResult<()>> + Send;
+    /// Issues opened by `creator` (open and closed, newest first), pull requests left out.
+    fn issues_by(&self, creator: &str) -> impl Future<Output = ForgeResult<Vec<Issue>>> + Send;
+    /// Opens an issue; when the answer is lost, `marker` (in its body) finds out whether it
+    /// was made.
+    fn create_issue(
+        &self,
+        issue: &NewIssue,
+        marker: &str,
+    ) -> impl Future<Output = ForgeResult<Issue>> + Send;
+    /// Changes an issue's text, state, labels or assignees in one write.
+    fn edit_issue(
+        &self,
+        number: u64,
+        edit: &IssueEdit,
+    ) -> impl Future<Output = ForgeResult<Issue>> + Send;
+    /// Whether `login` is a member of organization `org`.
+    fn org_member(&self, org: &str, login: &str) -> impl Future<Output = ForgeResult<bool>> + Send;
+    /// The logins of a team's members (`None`: the forge has no such team).
+    fn team_members(
+        &self,
+        org: &str,
+        team_slug: &str,
+    ) -> impl Future<Output = ForgeResult<Option<Vec<String>>>> + Send;
 }

@@ -93,7 +93,29 @@ pub fn apply(
             )
         })?
         .to_string();
-    let tip = head.peel_to_commit()?;
+    drop(head);
+    apply_to_branch(ctx, root, &branch, plan, key)
+}
+
+/// Writes the plan's state changes as one signed commit on `branch` of `root`, which may be a
+/// bare repository (the daemon's mirror); a working tree is updated only when `branch` is the
+/// one checked out. Nothing is written when the plan changes nothing.
+pub fn apply_to_branch(
+    ctx: &Context,
+    root: &Path,
+    branch: &str,
+    plan: &Plan,
+    key: &Path,
+) -> Result<Option<Applied>, ApplyError> {
+    if plan.changes.is_empty() {
+        return Ok(None);
+    }
+    let repo = Repository::open(root)?;
+    let refname = format!("refs/heads/{branch}");
+    let tip = repo
+        .find_reference(&refname)
+        .map_err(|_| ApplyError::Refused(format!("there is no branch {branch} to sweep")))?
+        .peel_to_commit()?;
     if tip.id().to_string() != plan.commit {
         return Err(ApplyError::Refused(format!(
             "{branch} moved from {} to {} since the plan was made; sweep again",
@@ -101,7 +123,12 @@ pub fn apply(
             tip.id()
         )));
     }
-    let follows = !repo.is_bare();
+    let follows = !repo.is_bare()
+        && repo
+            .head()
+            .ok()
+            .and_then(|h| h.name().ok().map(|n| n == refname))
+            .unwrap_or(false);
     if follows {
         let dirty = crate::git::write::uncommitted(&repo, 5)?;
         if !dirty.is_empty() {
@@ -153,7 +180,7 @@ pub fn apply(
     };
     let message = record.message().map_err(ApplyError::Refused)?;
     let commit: Oid = signed_commit(&repo, tree, &[tip.id()], &who, &who, &message, &signer)?;
-    move_branch(&repo, &branch, commit, tip.id(), "bazaar sweep")?;
+    move_branch(&repo, branch, commit, tip.id(), "bazaar sweep")?;
     if follows {
         repo.checkout_head(Some(git2::build::CheckoutBuilder::new().force()))?;
     }

@@ -7,6 +7,8 @@
 //! trailers name each change and its rule, which `bazaar audit` verifies.
 
 pub mod apply;
+pub mod members;
+pub mod notice;
 pub mod record;
 
 use std::collections::BTreeMap;
@@ -22,6 +24,8 @@ use crate::context::Context;
 use crate::diagnostics::Severity;
 use crate::policy::{InputContext, PolicySet, app_input, sbom_input};
 
+pub use members::{Members, Membership, OwnersLeft};
+pub use notice::{Attention, reminder_key};
 pub use record::{Change, SweepRecord};
 
 /// What to sweep.
@@ -29,9 +33,11 @@ pub use record::{Change, SweepRecord};
 pub struct SweepOptions {
     /// The catalog repository (its checked-out branch is swept).
     pub root: PathBuf,
-    /// Whether both owners of each app are still members, when the forge was asked (by app id);
-    /// apps not listed are not judged on it.
-    pub owners_left: BTreeMap<String, bool>,
+    /// The revision to sweep instead of `HEAD` (a bare mirror's `refs/heads/main`).
+    pub rev: Option<String>,
+    /// Who is still a member on the forge, as the caller found out (the owners-left rule is
+    /// skipped, with a note, when it is unknown).
+    pub members: Members,
 }
 
 /// A reminder to send.
@@ -47,6 +53,9 @@ pub struct Reminder {
     pub rule: String,
     /// The threshold (days before the review date) it is for.
     pub threshold: Option<u32>,
+    /// The date it is about (the review date, the attestation's last day).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
     /// Why.
     pub evidence: String,
 }
@@ -77,6 +86,8 @@ pub struct Plan {
     pub flags: Vec<Flag>,
     /// What the sweep could not judge, and why.
     pub notes: Vec<String>,
+    /// Apps whose owners must act after this sweep (the daemon opens one issue for each).
+    pub attention: Vec<Attention>,
 }
 
 /// Why a sweep could not run.
@@ -109,7 +120,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
         ctx,
         &CheckOptions {
             root: opts.root.clone(),
-            rev: Some("HEAD".into()),
+            rev: Some(opts.rev.clone().unwrap_or_else(|| "HEAD".into())),
             base: None,
         },
     )?;
@@ -139,6 +150,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     let input_ctx = InputContext::new(catalog.config.as_ref(), at);
     let mut changes = Vec::new();
     let mut reminders = Vec::new();
+    let mut attention = Vec::new();
     // every app's decisions, evaluated in parallel (one engine per thread, analysed once)
     policies.prepare();
     use rayon::prelude::*;
@@ -161,10 +173,19 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
                     sbom,
                     &input_ctx,
                 );
+                let owners_left = match &opts.members {
+                    Members::Unknown(_) => None,
+                    Members::Known(m) => match m.judge(app, catalog.teams.get(team_of(&entry.dir)))
+                    {
+                        OwnersLeft::Unknown => None,
+                        OwnersLeft::Present => Some(false),
+                        OwnersLeft::Left(_) => Some(true),
+                    },
+                };
                 input["sweep"] = json!({
                     "overdue_warnings": overdue.get(app.id.as_str()).cloned().unwrap_or_default(),
                     "sbom_age_days": sbom_age,
-                    "owners_left": opts.owners_left.get(&app.id),
+                    "owners_left": owners_left,
                 });
                 engine
                     .eval_rule_with("data.bazaar.sweep.actions", input)
@@ -175,6 +196,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     for (entry, actions) in catalog.apps.iter().zip(decided) {
         let app = &entry.app;
         let actions = actions?;
+        let first = reminders.len();
         let mut best: Option<Change> = None;
         for a in actions {
             let get = |k: &str| a[k].as_str().unwrap_or_default().to_string();
@@ -188,6 +210,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
                         to,
                         rule: get("rule"),
                         threshold: a["threshold"].as_u64().map(|t| t as u32),
+                        date: a["date"].as_str().map(str::to_string),
                         evidence: get("evidence"),
                     });
                 }
@@ -222,19 +245,46 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
                 }
             }
         }
-        changes.extend(best.filter(|c| c.from != c.to));
+        let best = best.filter(|c| c.from != c.to);
+        let left = match &opts.members {
+            Members::Known(m) => match m.judge(app, catalog.teams.get(team_of(&entry.dir))) {
+                OwnersLeft::Left(l) => l,
+                _ => Vec::new(),
+            },
+            Members::Unknown(_) => Vec::new(),
+        };
+        let mine: Vec<&Reminder> = reminders[first..].iter().collect();
+        let mut owners = vec![app.owner.primary.clone()];
+        owners.extend(app.owner.backup.clone());
+        attention.extend(notice::attention(
+            &app.id,
+            &entry.dir,
+            owners,
+            app.lifecycle.status.as_str(),
+            best.as_ref(),
+            &mine,
+            left,
+        ));
+        changes.extend(best);
     }
     let flags = flags(catalog, &changes);
     let mut notes = Vec::new();
-    let unknown = catalog
-        .apps
-        .iter()
-        .filter(|e| !opts.owners_left.contains_key(&e.app.id))
-        .count();
-    if unknown > 0 {
-        notes.push(format!(
-            "owners of {unknown} apps were not checked against the organization (the forge answers that; the daemon's sweep asks it)"
-        ));
+    match &opts.members {
+        Members::Unknown(why) => notes.push(format!(
+            "the owners-left rule was skipped: {why} (the daemon asks the forge; `bazaar sweep --members FILE` reads a file)"
+        )),
+        Members::Known(m) => {
+            let unknown = catalog
+                .apps
+                .iter()
+                .filter(|e| m.judge(&e.app, catalog.teams.get(team_of(&e.dir))) == OwnersLeft::Unknown)
+                .count();
+            if unknown > 0 {
+                notes.push(format!(
+                    "owners of {unknown} apps were not checked: the membership of their team or organization is not known"
+                ));
+            }
+        }
     }
     reminders.sort_by(|a, b| a.id.cmp(&b.id));
     Ok(Plan {
@@ -245,6 +295,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
         reminders,
         flags,
         notes,
+        attention,
     })
 }
 

@@ -215,6 +215,10 @@ pub struct Lifecycle {
     /// When a deprecated app is retired.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retire_on: Option<NaiveDate>,
+    /// The owner's attestation: the manifest is true until this day; after it the app is due
+    /// for review (the sweep reminds the owners).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attested_until: Option<NaiveDate>,
 }
 
 /// What the contributor says about apps `check` found alike.
@@ -605,6 +609,7 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
             )
         });
         let retire_on = t.date(c, "retire_on").map(Spanned::into_inner);
+        let attested_until = t.date(c, "attested_until").map(Spanned::into_inner);
         t.finish(c);
         status.map(|status| Lifecycle {
             status,
@@ -614,6 +619,7 @@ pub fn parse(file: &SourceFile) -> Parsed<App> {
             deprecation_reason,
             replacement: replacement.map(Spanned::into_inner),
             retire_on,
+            attested_until,
         })
     });
     let similar = root.table(c, "similar", false).map(|mut t| {

@@ -79,6 +79,7 @@ pub fn app_input(
             "days_from_last_review_to_expires": days(lc.last_reviewed, lc.expires),
             "days_until_expires": days(today, lc.expires),
             "days_until_retire_on": days(today, lc.retire_on),
+            "days_until_attested_until": days(today, lc.attested_until),
         },
     })
 }

@@ -420,10 +420,11 @@ pub async fn publish_to(
     let total = uploads.len();
     let done = AtomicUsize::new(0);
     for phase_no in 0..=3u8 {
-        let batch: Vec<&SiteFile> = uploads
+        // owned items: a stream of borrowed ones makes the future lose `Send` for a spawned task
+        let batch: Vec<SiteFile> = uploads
             .iter()
             .filter(|(p, _)| *p == phase_no)
-            .map(|(_, f)| *f)
+            .map(|(_, f)| (*f).clone())
             .collect();
         futures_util::stream::iter(batch)
             .map(|f| {
@@ -462,11 +463,11 @@ pub async fn publish_to(
     let upload = ms(t);
 
     let t = Instant::now();
-    futures_util::stream::iter(deletes.iter())
-        .map(|rel| {
+    futures_util::stream::iter(deletes.iter().cloned())
+        .map(|rel: String| {
             let store = store.clone();
             async move {
-                let at = key(prefix, rel)?;
+                let at = key(prefix, &rel)?;
                 match store.delete(&at).await {
                     Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
                     Err(e) => Err(store_error(format!("cannot delete {at}"), url, e)),

@@ -64,6 +64,21 @@ pub fn atom(model: &Model) -> String {
             .as_str()
             .map(|v| format!(" {v}"))
             .unwrap_or_default();
+        // a lifecycle sweep's change says what it did
+        let (kind, version) = match c["lifecycle"]["to"].as_str() {
+            Some(to) => (format!("is now {to}"), String::new()),
+            None => (kind.to_string(), version),
+        };
+        let summary = match (
+            c["lifecycle"]["from"].as_str(),
+            c["lifecycle"]["rule"].as_str(),
+        ) {
+            (Some(from), Some(rule)) => format!(
+                "Lifecycle sweep: {from} to {} by the rule {rule}",
+                c["lifecycle"]["to"].as_str().unwrap_or_default()
+            ),
+            _ => c["subject"].as_str().unwrap_or_default().to_string(),
+        };
         let link = c["url"]
             .as_str()
             .map(|u| format!("<link href=\"{}\"/>", xml_escape(&format!("{base}{u}"))))
@@ -76,7 +91,7 @@ pub fn atom(model: &Model) -> String {
             xml_escape(c["dir"].as_str().unwrap_or_default()),
             xml_escape(c["time"].as_str().unwrap_or(updated)),
             xml_escape(c["author"].as_str().unwrap_or("unknown")),
-            xml_escape(c["subject"].as_str().unwrap_or_default()),
+            xml_escape(&summary),
         ));
     }
     out.push_str("</feed>\n");

@@ -29,6 +29,9 @@ pub struct History {
     pub lead_hours: Vec<f64>,
     /// The same by month of the merge (`YYYY-MM`, hours), for the dashboard's chart.
     pub lead_by_month: Vec<(String, f64)>,
+    /// Lifecycle changes per app id from verified sweep commits, newest first:
+    /// `{ date, time, from, to, rule, commit }`.
+    pub lifecycle: BTreeMap<String, Vec<Value>>,
 }
 
 fn short(id: &str) -> &str {
@@ -73,6 +76,14 @@ pub fn read(opts: &BuildOptions) -> History {
     };
     let mut news: std::collections::HashMap<&str, String> = Default::default();
     for c in &report.commits {
+        if let (Some(sweep), crate::audit::Status::Verified) = (&c.sweep, &c.status) {
+            for ch in &sweep.changes {
+                h.lifecycle.entry(ch.id.clone()).or_default().push(json!({
+                    "date": sweep.at.to_string(), "time": c.time.map(|t| t.to_rfc3339()),
+                    "from": ch.from, "to": ch.to, "rule": ch.rule, "commit": c.commit,
+                }));
+            }
+        }
         let Some(r) = &c.record else { continue };
         // Only a merge the audit verified is shown as a record: one that fails it (or was never
         // signed) may be a forgery, so its links and claimed approvals are not shown at all.

@@ -5,6 +5,7 @@
 mod charts;
 mod feeds;
 mod history;
+mod lifecycle;
 mod markdown;
 mod model;
 mod news;

@@ -335,6 +335,7 @@ pub fn build(
             "cost_center_slug": a.cost.as_ref().and_then(|c| c.center.as_deref()).map(slug),
             "last_reviewed": a.lifecycle.last_reviewed, "review_by": a.lifecycle.review_by, "expires": a.lifecycle.expires,
             "deprecation_reason": a.lifecycle.deprecation_reason, "retire_on": a.lifecycle.retire_on, "replacement": replacement,
+            "attested_until": a.lifecycle.attested_until, "lifecycle": super::lifecycle::app_state(cat, a, history),
             "risk": v.map_or("unknown", |v| v.risk.as_str()), "required_roles": v.map(|v| v.required_roles.clone()).unwrap_or_default(),
             "warnings": warnings.get(a.id.as_str()).cloned().unwrap_or_default(),
             "trail": history.trails.get(&a.id).cloned().unwrap_or_default(),
@@ -459,6 +460,13 @@ pub fn build(
             {
                 c["name"] = e.app.name.clone().into();
                 c["url"] = app_url(&e.app.id).into();
+                if let Some(ev) = history
+                    .lifecycle
+                    .get(&e.app.id)
+                    .and_then(|l| l.iter().find(|x| x["commit"] == c["full_commit"]))
+                {
+                    c["lifecycle"] = ev.clone();
+                }
             } else {
                 c["name"] = c["dir"]
                     .as_str()
@@ -471,6 +479,7 @@ pub fn build(
 
     let mut dashboard = dashboard(&apps, history, today);
     dashboard["duplicates"] = clusters;
+    dashboard["lifecycle"] = super::lifecycle::teams(&apps, today);
     dashboard["usage"] = super::usage::dashboard(&apps);
     dashboard["charts"] = super::trends::charts(cat, &signals, history, today).into();
     Model {

@@ -3,6 +3,7 @@
 
 mod bad_input;
 mod browser;
+mod browser_lifecycle;
 mod charts;
 mod check;
 mod core;

@@ -8,7 +8,11 @@ const CLOSE: &str = "com.acme.finance.close-calendar"; // discover, review_by = 
 const ORG: &str = "com.acme.people.org-chart-classic"; // deprecated, retire_on = 2027-02-26
 
 fn plan(r: &SignedCatalog, at: &str) -> serde_json::Value {
-    let out = bazaar(&[
+    plan_with(r, at, &[])
+}
+
+fn plan_with(r: &SignedCatalog, at: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
         "sweep",
         "--root",
         r.dir.to_str().unwrap(),
@@ -17,7 +21,9 @@ fn plan(r: &SignedCatalog, at: &str) -> serde_json::Value {
         "--dry-run",
         "--format",
         "json",
-    ]);
+    ];
+    args.extend_from_slice(extra);
+    let out = bazaar(&args);
     assert_eq!(out.code, 0, "{}", out.stderr);
     serde_json::from_str(&out.stdout).unwrap()
 }
@@ -169,5 +175,202 @@ fn the_sweep_commit_is_signed_audited_and_a_tampered_one_fails() {
             .contains("more of catalog/finance/close-calendar/app.toml than lifecycle.status"),
         "{}",
         audit.stdout
+    );
+}
+
+fn reminded_by(v: &serde_json::Value, id: &str, rule: &str) -> bool {
+    v["plan"]["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["id"] == id && r["rule"] == rule)
+}
+
+#[test]
+fn an_attestation_holds_through_its_last_day_and_is_due_for_review_after() {
+    let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    edit(
+        &r.dir.join(EXPENSE),
+        "review_by = 2027-03-14",
+        "review_by = 2027-03-14\nattested_until = 2026-12-31",
+    );
+    commit_all(&r.dir, "attest the expense tracker");
+    const ID: &str = "com.acme.finance.expense-tracker";
+    assert!(!reminded_by(
+        &plan(&r, "2026-12-30"),
+        ID,
+        "attestation-lapsed"
+    ));
+    assert!(!reminded_by(
+        &plan(&r, "2026-12-31"),
+        ID,
+        "attestation-lapsed"
+    ));
+    let after = plan(&r, "2027-01-01");
+    let rem = after["plan"]["reminders"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["id"] == ID && x["rule"] == "attestation-lapsed")
+        .unwrap_or_else(|| panic!("{after:#}"));
+    assert_eq!(rem["date"], "2026-12-31");
+    assert_eq!(rem["to"], serde_json::json!(["maria-lopez", "tom-chen"]));
+    // far in the future still plans (no overflow), and a malformed date is a finding, not a panic
+    assert!(reminded_by(
+        &plan(&r, "9999-12-31"),
+        ID,
+        "attestation-lapsed"
+    ));
+    edit(
+        &r.dir.join(EXPENSE),
+        "attested_until = 2026-12-31",
+        "attested_until = \"soon\"",
+    );
+    commit_all(&r.dir, "a bad date");
+    let out = bazaar(&["sweep", "--root", r.dir.to_str().unwrap(), "--dry-run"]);
+    assert!(
+        out.code == 0 || out.code == 1,
+        "{}{}",
+        out.stdout,
+        out.stderr
+    );
+    assert!(!out.stderr.contains("panicked"), "{}", out.stderr);
+}
+
+#[test]
+fn owners_who_left_are_judged_only_on_membership_the_caller_supplied() {
+    let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    const ID: &str = "com.acme.finance.expense-tracker";
+    // without --members: skipped, and the plan says so
+    let v = plan(&r, "2026-11-25");
+    assert!(change(&v, ID).is_none());
+    assert!(
+        v["plan"]["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("owners-left rule was skipped")),
+        "{v:#}"
+    );
+    let file = r.tmp.path().join("members.json");
+    // both owners still in the org, only the backup still in the team: present
+    std::fs::write(
+        &file,
+        r#"{"orgs": {"acme": ["maria-lopez", "tom-chen"]}, "teams": {"acme/finance-eng": ["tom-chen"]}}"#,
+    )
+    .unwrap();
+    let v = plan_with(&r, "2026-11-25", &["--members", file.to_str().unwrap()]);
+    assert!(change(&v, ID).is_none(), "{v:#}");
+    // both left the team: maintenance-required
+    std::fs::write(
+        &file,
+        r#"{"orgs": {"acme": ["maria-lopez", "tom-chen"]}, "teams": {"acme/finance-eng": ["someone-else"]}}"#,
+    )
+    .unwrap();
+    let v = plan_with(&r, "2026-11-25", &["--members", file.to_str().unwrap()]);
+    let c = change(&v, ID).unwrap_or_else(|| panic!("{v:#}"));
+    assert_eq!(
+        (c["to"].as_str(), c["rule"].as_str()),
+        (Some("maintenance-required"), Some("owners-left"))
+    );
+    // a file that is not membership JSON is a clear error
+    std::fs::write(&file, r#"{"org": []}"#).unwrap();
+    let out = bazaar(&[
+        "sweep",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--dry-run",
+        "--members",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(out.stderr.contains("not membership JSON"), "{}", out.stderr);
+}
+
+#[test]
+fn the_site_keeps_a_tombstone_a_team_view_and_feed_entries_from_the_sweep() {
+    let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    // a replacement chain that loops: close-calendar -> org-chart-classic -> close-calendar
+    edit(
+        &r.dir.join("catalog/people/org-chart-classic/app.toml"),
+        "replacement = \"com.acme.people.employee-directory\"",
+        "replacement = \"com.acme.finance.close-calendar\"",
+    );
+    edit(
+        &r.dir.join("catalog/finance/close-calendar/app.toml"),
+        "expires = 2026-12-18",
+        "expires = 2026-12-18\nreplacement = \"com.acme.people.org-chart-classic\"",
+    );
+    commit_all(&r.dir, "a loop");
+    let members = r.tmp.path().join("members.json");
+    std::fs::write(&members, r#"{"teams": {"acme/finance-eng": []}}"#).unwrap();
+    let out = bazaar(&[
+        "sweep",
+        "--root",
+        r.dir.to_str().unwrap(),
+        "--at",
+        "2027-03-01",
+        "--key",
+        r.key.to_str().unwrap(),
+        "--members",
+        members.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    let b = bazaar(&["build", "--root", r.dir.to_str().unwrap()]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let public = r.dir.join("public");
+    let page =
+        |id: &str| std::fs::read_to_string(public.join(format!("apps/{id}/index.html"))).unwrap();
+    // the retired app's URL still works: when, why, and the loop reported, not followed
+    let close = page(CLOSE);
+    assert!(
+        close.contains("<strong>Retired on 2027-03-01.</strong>")
+            && close.contains("the experiment expired on 2026-12-18"),
+        "{close}"
+    );
+    assert!(close.contains("Replacement loop."), "{close}");
+    // a retired app whose replacement is live links it
+    let r2 = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    let out = bazaar(&[
+        "sweep",
+        "--root",
+        r2.dir.to_str().unwrap(),
+        "--at",
+        "2027-03-01",
+        "--key",
+        r2.key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        bazaar(&["build", "--root", r2.dir.to_str().unwrap()]).code,
+        0
+    );
+    let org = std::fs::read_to_string(
+        r2.dir
+            .join("public/apps/com.acme.people.org-chart-classic/index.html"),
+    )
+    .unwrap();
+    assert!(
+        org.contains("<strong>Retired on 2027-03-01.</strong>")
+            && org.contains(
+                "class=\"replacement\" href=\"../../apps/com.acme.people.employee-directory/\""
+            ),
+        "{org}"
+    );
+    // the dashboard's team view names the owners who left
+    let dash = std::fs::read_to_string(public.join("dashboard/index.html")).unwrap();
+    let team = &dash[dash.find("id=\"teams-lifecycle\"").expect("team view")..];
+    let row = &team[team.find("Finance Engineering").expect(team)..];
+    let row = &row[..row.find("</tr>").unwrap()];
+    assert!(
+        row.contains("Expense Tracker") && row.contains("maria-lopez"),
+        "{row}"
+    );
+    // the feed says what the sweep did
+    let feed = std::fs::read_to_string(public.join("feed.xml")).unwrap();
+    assert!(
+        feed.contains("<title>Month-End Close Calendar is now retired</title>")
+            && feed.contains("Lifecycle sweep: active to retired by the rule discover-expired"),
+        "{feed}"
     );
 }

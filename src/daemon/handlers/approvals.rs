@@ -45,7 +45,8 @@ pub async fn state<F: Forge>(
                     continue;
                 };
                 let members = match ctx.forge.team_members(org, slug).await {
-                    Ok(m) => Ok(m.iter().map(|l| l.to_lowercase()).collect()),
+                    Ok(Some(m)) => Ok(m.iter().map(|l| l.to_lowercase()).collect()),
+                    Ok(None) => Err("the forge has no such team".to_string()),
                     // a team the App cannot see (or that does not exist) grants nothing; said
                     // in the comment so the platform team can fix the App's permissions
                     Err(e) if matches!(e.status(), Some(403 | 404)) => Err(e.to_string()),

@@ -5,6 +5,8 @@ mod approvals;
 mod check;
 mod finish;
 mod labels;
+pub mod lifecycle;
+mod lifecycle_issues;
 pub mod merge;
 mod redeliver;
 mod sticky;

@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use super::super::auth::{Auth, Secret};
 use super::super::{
     CheckOutput, CheckRun, Comment, Conclusion, Forge, ForgeError, ForgeResult, HookDelivery,
-    LabelSpec, Pull,
+    Issue, IssueEdit, LabelSpec, NewIssue, Pull,
 };
 use super::GitHub;
 
@@ -376,15 +376,32 @@ impl Forge for GitHub {
         self.list_reviews(number).await
     }
 
-    async fn team_members(&self, org: &str, team: &str) -> ForgeResult<Vec<String>> {
-        self.list_team_members(org, team).await
-    }
-
     async fn open_pulls(&self, base: &str) -> ForgeResult<Vec<u64>> {
         self.list_open_pulls(base).await
     }
 
     async fn pending_check_run(&self, id: u64, output: &CheckOutput) -> ForgeResult<()> {
         self.set_pending(id, output).await
+    }
+
+    // The lifecycle sweep's endpoints live in issues.rs.
+    async fn issues_by(&self, creator: &str) -> ForgeResult<Vec<Issue>> {
+        self.list_issues_by(creator).await
+    }
+
+    async fn create_issue(&self, issue: &NewIssue, marker: &str) -> ForgeResult<Issue> {
+        self.open_issue(issue, marker).await
+    }
+
+    async fn edit_issue(&self, number: u64, edit: &IssueEdit) -> ForgeResult<Issue> {
+        self.change_issue(number, edit).await
+    }
+
+    async fn org_member(&self, org: &str, login: &str) -> ForgeResult<bool> {
+        self.is_org_member(org, login).await
+    }
+
+    async fn team_members(&self, org: &str, team_slug: &str) -> ForgeResult<Option<Vec<String>>> {
+        self.members_of_team(org, team_slug).await
     }
 }

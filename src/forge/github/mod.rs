@@ -11,6 +11,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 mod endpoints;
+mod issues;
 mod reviews;
 
 use super::auth::{Auth, Secret};

@@ -55,23 +55,6 @@ impl GitHub {
         Ok(out)
     }
 
-    /// The logins of a team's members (with its child teams', as GitHub lists them).
-    pub(super) async fn list_team_members(
-        &self,
-        org: &str,
-        team: &str,
-    ) -> ForgeResult<Vec<String>> {
-        let what = format!("list the members of @{org}/{team}");
-        let mut url = url::Url::parse(&self.url(&["orgs", org, "teams", team, "members"]))
-            .expect("valid URL");
-        url.query_pairs_mut().append_pair("per_page", "100");
-        let items = self.get_all(url.as_str(), &what).await?;
-        Ok(items
-            .iter()
-            .filter_map(|m| m["login"].as_str().map(str::to_string))
-            .collect())
-    }
-
     /// Numbers of the open pull requests into `base`.
     pub(super) async fn list_open_pulls(&self, base: &str) -> ForgeResult<Vec<u64>> {
         let what = format!("list the open pull requests into {base}");

@@ -11,18 +11,26 @@ use crate::support::{self, edit, git, raise_data_class};
 
 /// Starts a merging daemon (key and site folder) for `remote`.
 async fn merging_daemon(api: &StandIn, remote: &Remote, data: &Path) -> Daemon {
+    merging_daemon_with(api, remote, data, &[]).await
+}
+
+/// [`merging_daemon`] with more settings.
+async fn merging_daemon_with(
+    api: &StandIn,
+    remote: &Remote,
+    data: &Path,
+    extra: &[(&str, &str)],
+) -> Daemon {
     let key = remote.key();
     let site = data.join("site");
-    Daemon::start(
-        api,
-        remote.bare.path(),
-        data,
-        &[
-            ("BAZAAR_SIGNING_KEY", key.to_str().unwrap()),
-            ("BAZAAR_SITE_DIR", site.to_str().unwrap()),
-        ],
-    )
-    .await
+    let mut env = vec![
+        ("BAZAAR_SIGNING_KEY", key.to_str().unwrap()),
+        ("BAZAAR_SITE_DIR", site.to_str().unwrap()),
+        // the lifecycle sweep has its own tests; here main moves only by merges
+        ("BAZAAR_SWEEP_EVERY", "off"),
+    ];
+    env.extend_from_slice(extra);
+    Daemon::start(api, remote.bare.path(), data, &env).await
 }
 
 async fn opened(d: &Daemon, api: &StandIn, n: u64, head: &str, base: &str) {
@@ -117,7 +125,24 @@ async fn daemon_merges_when_every_required_role_approved_the_current_head() {
     api.serve_git(remote.bare.path());
     let main = remote.main_sha();
     let data = tempfile::tempdir().unwrap();
-    let d = merging_daemon(&api, &remote, &data.path().join("d")).await;
+    // the site goes to a folder, a gh-pages branch and a bucket of a real S3 server
+    let moto = crate::publish::Moto::start();
+    moto.bucket("site");
+    let endpoint = moto.endpoint();
+    let d = merging_daemon_with(
+        &api,
+        &remote,
+        &data.path().join("d"),
+        &[
+            ("BAZAAR_PUBLISH_BRANCH", "gh-pages"),
+            ("BAZAAR_PUBLISH_BUCKET", "s3://site/catalog"),
+            ("BAZAAR_S3_ENDPOINT", &endpoint),
+            ("BAZAAR_S3_REGION", "us-east-1"),
+            ("BAZAAR_S3_ACCESS_KEY_ID", "test"),
+            ("BAZAAR_S3_SECRET_ACCESS_KEY", "test"),
+        ],
+    )
+    .await;
 
     // a medium-risk change: security and product-owner must approve
     let h1 = remote.push_pull(1, &main, raise_data_class);
@@ -254,6 +279,26 @@ async fn daemon_merges_when_every_required_role_approved_the_current_head() {
         std::fs::read_to_string(&page).is_ok_and(|p| p.contains("internal"))
     })
     .await;
+    let published = data.path().join("d/published");
+    until("every target to take the merge", &d, || {
+        std::fs::read_to_string(&published).is_ok_and(|p| p.trim() == merged)
+    })
+    .await;
+    let rel = "apps/com.acme.security.password-strength-meter/index.html";
+    let on_branch = git(remote.bare.path(), &["show", &format!("gh-pages:{rel}")]);
+    assert!(on_branch.contains("internal"), "gh-pages has the new page");
+    let store = moto.store("site");
+    let object = store
+        .get(&object_store::path::Path::from(format!("catalog/{rel}")))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&object).contains("internal"),
+        "the bucket has the new page"
+    );
     assert!(api.violations().is_empty(), "{:?}", api.violations());
 }
 
@@ -285,7 +330,10 @@ async fn daemon_team_grants_count_the_pull_requests_own_roster_does_not_and_poli
     });
     opened(&d, &api, 2, &h, &main).await;
     let (_, _, title) = run_state(&api, &h);
-    assert_eq!(title, "Waiting for approval: admin, product-owner, security");
+    assert_eq!(
+        title,
+        "Waiting for approval: admin, product-owner, security"
+    );
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     approve(&d, &api, 2, &h, "mallory").await;
     let body = sticky(&api, 2);
@@ -300,8 +348,15 @@ async fn daemon_team_grants_count_the_pull_requests_own_roster_does_not_and_poli
         body.contains("✅ **security**: approved by @frank (through @acme/sec-team)"),
         "{body}"
     );
-    assert!(body.contains("⏳ **admin**: waiting; may approve: @erin"), "{body}");
-    assert_eq!(remote.main_sha(), main, "a policies/ change waits for admin");
+    assert!(
+        body.contains("⏳ **admin**: waiting; may approve: @erin"),
+        "{body}"
+    );
+    assert_eq!(
+        remote.main_sha(),
+        main,
+        "a policies/ change waits for admin"
+    );
     approve(&d, &api, 2, &h, "erin").await;
     let merged = remote.main_sha();
     assert_eq!(merges_of(&remote, &h), [merged.clone()], "{}", d.log());
@@ -372,19 +427,29 @@ async fn daemon_rejudges_on_the_new_base_when_main_moves_before_the_push() {
         )
         .await;
     assert_eq!(s, 202);
-    until("the merge to be held", &d, || api.world.lock().unwrap().held).await;
+    until("the merge to be held", &d, || {
+        api.world.lock().unwrap().held
+    })
+    .await;
     let other = remote.push_main(unrelated);
     api.release();
     d.settle().await;
     let merged = remote.main_sha();
-    let parents = git(remote.bare.path(), &["rev-list", "--parents", "-n1", &merged]);
+    let parents = git(
+        remote.bare.path(),
+        &["rev-list", "--parents", "-n1", &merged],
+    );
     assert_eq!(
         parents,
         format!("{merged} {other} {h}"),
         "merged on top of the other push, nothing overwritten:\n{}",
         d.log()
     );
-    assert!(d.log().contains("main moved before the push"), "{}", d.log());
+    assert!(
+        d.log().contains("main moved before the push"),
+        "{}",
+        d.log()
+    );
     assert!(trailers(&remote, &merged).contains(&format!("Bazaar-Base: {other}")));
     remote.verify(&merged).unwrap();
     assert!(!api.is_open(3));
@@ -413,7 +478,10 @@ async fn daemon_two_daemons_on_one_repository_never_merge_twice() {
     let merges = merges_of(&remote, &h);
     assert_eq!(merges.len(), 1, "{}\n{}", a.log(), b.log());
     assert_eq!(
-        git(remote.bare.path(), &["rev-list", "--count", &format!("{main}..main")]),
+        git(
+            remote.bare.path(),
+            &["rev-list", "--count", &format!("{main}..main")]
+        ),
         "2",
         "the merge and the head, nothing else"
     );
@@ -462,7 +530,10 @@ async fn daemon_sigkill_around_the_push_merges_once_and_reports_once() {
             .await;
         assert_eq!(s, 202);
         // the signed commit is made and its push has reached the remote: kill the daemon
-        until("the push to reach the remote", &d, || gate.join("entered").exists()).await;
+        until("the push to reach the remote", &d, || {
+            gate.join("entered").exists()
+        })
+        .await;
         d.kill();
         if push_lands {
             std::fs::write(gate.join("allow"), "").unwrap();
@@ -481,9 +552,11 @@ async fn daemon_sigkill_around_the_push_merges_once_and_reports_once() {
         // after the restart the journaled delivery is worked again
         let d = merging_daemon(&api, &remote, &dir).await;
         until("the pull request to be merged and reported", &d, || {
-            api.runs(&h)
-                .iter()
-                .any(|r| r.title.as_deref().is_some_and(|t| t.starts_with("Merged as")))
+            api.runs(&h).iter().any(|r| {
+                r.title
+                    .as_deref()
+                    .is_some_and(|t| t.starts_with("Merged as"))
+            })
         })
         .await;
         d.settle().await;
@@ -532,10 +605,15 @@ async fn daemon_sigkill_during_the_check_and_the_site_build_leaves_everything_wh
     until("the merge", &d, || merges_of(&remote, &h).len() == 1).await;
     let merged = remote.main_sha();
     let building = format!("building the site rev={merged}");
-    until("the site build to start", &d, || d.log().contains(&building)).await;
+    until("the site build to start", &d, || {
+        d.log().contains(&building)
+    })
+    .await;
     d.kill();
     assert_ne!(
-        std::fs::read_to_string(dir.join("published")).unwrap_or_default().trim(),
+        std::fs::read_to_string(dir.join("published"))
+            .unwrap_or_default()
+            .trim(),
         merged,
         "killed before the build of the merge was published"
     );
@@ -558,7 +636,11 @@ async fn daemon_sigkill_during_the_check_and_the_site_build_leaves_everything_wh
         if link.starts_with("http") || link.starts_with('#') || link.starts_with("mailto:") {
             continue;
         }
-        let rel = link.trim_start_matches('/').split(['#', '?']).next().unwrap();
+        let rel = link
+            .trim_start_matches('/')
+            .split(['#', '?'])
+            .next()
+            .unwrap();
         let path = if rel.is_empty() || rel.ends_with('/') {
             site.join(rel).join("index.html")
         } else {

@@ -5,7 +5,9 @@ mod e2e;
 mod merging;
 mod openapi;
 mod stand_in;
+mod stand_in_issues;
 mod stand_in_reviews;
+mod sweep;
 mod webhooks;
 
 use std::path::{Path, PathBuf};

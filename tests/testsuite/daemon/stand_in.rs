@@ -77,14 +77,20 @@ pub struct World {
     etags: HashMap<String, String>,
     /// Reviews by pull request.
     pub reviews: BTreeMap<u64, Vec<super::stand_in_reviews::ReviewRec>>,
-    /// Teams (`org/slug`, lower case) and their members.
-    pub teams: BTreeMap<String, Vec<String>>,
     /// The bare repository behind the forge (pull requests close when their head lands).
     pub git_dir: Option<std::path::PathBuf>,
     /// Close the gate at the k-th read of a pull request from now.
     pub hold_at_read: Option<usize>,
     /// The gate was closed by `hold_at_read`.
     pub held: bool,
+    /// Issues (the lifecycle sweep's), in stand_in_issues.rs.
+    pub issues: Vec<super::stand_in_issues::IssueState>,
+    pub issue_seq: u64,
+    /// Members of each team (`org/slug`) and of the organization.
+    pub team_members: BTreeMap<String, Vec<String>>,
+    pub org_members: BTreeSet<String>,
+    /// Operations (`METHOD template`) that answer 503 until removed: an outage.
+    pub down: Vec<String>,
 }
 
 impl World {
@@ -505,16 +511,19 @@ fn answer(
             }
             (200, w.issue_labels_json(num(4)))
         }
-        _ => match super::stand_in_reviews::answer(w, op, segs, query) {
-            Some(a) => a,
-            None => {
-                w.violations.push(format!(
-                    "{} {}: the stand-in does not implement it",
-                    op.method, t
-                ));
-                not_found()
+        _ => {
+            if let Some(r) = super::stand_in_issues::answer(w, op, segs, query, body) {
+                return r;
             }
-        },
+            if let Some(r) = super::stand_in_reviews::answer(w, op, segs, query) {
+                return r;
+            }
+            w.violations.push(format!(
+                "{} {}: the stand-in does not implement it",
+                op.method, t
+            ));
+            not_found()
+        }
     }
 }
 
@@ -659,6 +668,9 @@ async fn handle(
             json!({"message": "You have exceeded a secondary rate limit."}).to_string(),
         )
             .into_response();
+    }
+    if let Some(r) = super::stand_in_issues::outage(&w, &key) {
+        return r;
     }
     let segs: Vec<String> = path
         .trim_start_matches('/')

@@ -56,8 +56,8 @@ impl StandIn {
     /// A team `org/slug` and its members.
     pub fn team(&self, team: &str, members: &[&str]) {
         let mut w = self.world.lock().unwrap();
-        w.teams.insert(
-            team.to_lowercase(),
+        w.team_members.insert(
+            team.to_string(),
             members.iter().map(|m| m.to_string()).collect(),
         );
     }
@@ -129,16 +129,6 @@ pub fn answer(w: &mut World, op: &Operation, segs: &[String], query: &str) -> Op
                 .map(|r| review_json(op, r))
                 .collect();
             (200, json!(list))
-        }
-        ("GET", "/orgs/{org}/teams/{team_slug}/members") => {
-            let key = format!("{}/{}", segs[1], segs[3]).to_lowercase();
-            match w.teams.get(&key) {
-                Some(m) => (200, json!(m.iter().map(|l| user(l)).collect::<Vec<_>>())),
-                None => (
-                    404,
-                    json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}),
-                ),
-            }
         }
         ("GET", "/repos/{owner}/{repo}/pulls") => {
             let base = url::form_urlencoded::parse(query.as_bytes())
