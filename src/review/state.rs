@@ -189,6 +189,10 @@ fn grant(roster: &Roster, teams: &Teams, login: &str, role: &str) -> Option<Opti
     })
 }
 
+/// A review that may fill roles: the roles it may fill, each with the team that grants it
+/// (`None`: granted to the login).
+type Candidate<'a> = (&'a Review, Vec<(String, Option<String>)>);
+
 /// Decides the approval state of `sub` from its reviews under the base roster.
 pub fn approval_state(
     reviews: &[Review],
@@ -215,7 +219,7 @@ pub fn approval_state(
         latest.insert(r.login.to_lowercase(), r);
     }
     // who may fill which role, with the team that grants it
-    let mut candidates: Vec<(&Review, Vec<(String, Option<String>)>)> = Vec::new();
+    let mut candidates: Vec<Candidate<'_>> = Vec::new();
     for r in latest.values() {
         let why = match r.state {
             ReviewState::Dismissed => Some(Ignored::Dismissed),
@@ -281,7 +285,7 @@ pub fn approval_state(
 /// Kuhn's augmenting path: gives candidate `c` a role, moving others when they have another.
 fn assign(
     c: usize,
-    candidates: &[(&Review, Vec<(String, Option<String>)>)],
+    candidates: &[Candidate<'_>],
     roles: &[&String],
     holder: &mut [Option<usize>],
     seen: &mut [bool],

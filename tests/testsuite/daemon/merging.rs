@@ -221,7 +221,7 @@ async fn daemon_merges_when_every_required_role_approved_the_current_head() {
     approve(&d, &api, 1, &h2, "bob").await;
     let merged = remote.main_sha();
     assert_ne!(merged, main, "merged:\n{}", d.log());
-    assert_eq!(merges_of(&remote, &h2), [merged.clone()]);
+    assert_eq!(merges_of(&remote, &h2), std::slice::from_ref(&merged));
     let good = remote.verify(&merged).unwrap();
     assert!(
         good.contains("Good \"git\" signature for bazaar@acme.example"),
@@ -359,7 +359,7 @@ async fn daemon_team_grants_count_the_pull_requests_own_roster_does_not_and_poli
     );
     approve(&d, &api, 2, &h, "erin").await;
     let merged = remote.main_sha();
-    assert_eq!(merges_of(&remote, &h), [merged.clone()], "{}", d.log());
+    assert_eq!(merges_of(&remote, &h), std::slice::from_ref(&merged), "{}", d.log());
     let t = trailers(&remote, &merged);
     let frank = t
         .lines()
