@@ -227,8 +227,10 @@ pub fn approval_state(
             _ if r.bot || r.login.ends_with("[bot]") => Some(Ignored::Bot),
             _ if r.login.eq_ignore_ascii_case(sub.author) => Some(Ignored::Author),
             _ if r.commit_id != sub.head => Some(Ignored::StaleHead(r.commit_id.clone())),
+            // the forge keeps both times to the second: a review in the same second as the
+            // first check run counts (a head moved under a reviewer shows a later second)
             _ => match (r.submitted_at, sub.first_seen) {
-                (Some(at), Some(seen)) if at > seen => None,
+                (Some(at), Some(seen)) if at >= seen => None,
                 _ => Some(Ignored::BeforeSeen(sub.first_seen)),
             },
         };

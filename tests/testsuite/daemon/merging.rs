@@ -359,7 +359,12 @@ async fn daemon_team_grants_count_the_pull_requests_own_roster_does_not_and_poli
     );
     approve(&d, &api, 2, &h, "erin").await;
     let merged = remote.main_sha();
-    assert_eq!(merges_of(&remote, &h), std::slice::from_ref(&merged), "{}", d.log());
+    assert_eq!(
+        merges_of(&remote, &h),
+        std::slice::from_ref(&merged),
+        "{}",
+        d.log()
+    );
     let t = trailers(&remote, &merged);
     let frank = t
         .lines()
