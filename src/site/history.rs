@@ -29,6 +29,8 @@ pub struct History {
     pub lead_hours: Vec<f64>,
     /// The same by month of the merge (`YYYY-MM`, hours), for the dashboard's chart.
     pub lead_by_month: Vec<(String, f64)>,
+    /// Every app change with its commit time, newest first (the dashboard's charts over time).
+    pub changes: Vec<(chrono::DateTime<chrono::Utc>, crate::catalog::AppEvent)>,
 }
 
 fn short(id: &str) -> &str {
@@ -45,6 +47,9 @@ pub fn read(opts: &BuildOptions) -> History {
     if let Ok(changes) = crate::catalog::app_changes(&repo, &rev, HISTORY_COMMITS) {
         for c in changes {
             let date = c.time.map(|t| t.format("%Y-%m-%d").to_string());
+            if let Some(t) = c.time {
+                h.changes.extend(c.apps.iter().map(|a| (t, a.clone())));
+            }
             for a in &c.apps {
                 let entry = json!({
                     "dir": a.dir, "kind": a.kind, "version": a.version, "date": date,

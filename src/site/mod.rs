@@ -13,6 +13,7 @@ mod publish;
 mod search;
 pub mod serve;
 mod similar;
+mod timeline;
 mod trends;
 mod usage;
 
@@ -28,6 +29,8 @@ use crate::context::Context;
 use crate::diagnostics::Report;
 
 pub use feeds::xml_escape;
+/// What Git says about the catalog for the pages (the dashboard's history among it).
+pub use history::{History, read as read_history};
 pub use markdown::render as render_markdown;
 
 static DEFAULT_TEMPLATES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/site-templates");

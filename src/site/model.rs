@@ -472,7 +472,23 @@ pub fn build(
     let mut dashboard = dashboard(&apps, history, today);
     dashboard["duplicates"] = clusters;
     dashboard["usage"] = super::usage::dashboard(&apps);
-    dashboard["charts"] = super::trends::charts(cat, &signals, history, today).into();
+    let mut charts = super::trends::charts(cat, &signals, history, today);
+    let open: Vec<(&str, Option<chrono::NaiveDate>)> = checked
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .filter_map(|f| Some((f.app.as_deref()?, f.deadline)))
+        .collect();
+    let months = super::trends::MONTHS;
+    charts.extend(super::timeline::charts(
+        cat,
+        &history.changes,
+        &open,
+        today,
+        months,
+    ));
+    dashboard["charts"] = charts.into();
     Model {
         site,
         apps,
