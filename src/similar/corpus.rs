@@ -118,6 +118,39 @@ pub fn docs_of(catalog: &Catalog, readmes: &[String]) -> Vec<Doc> {
         .collect()
 }
 
+/// [`docs_of`] through the same cache as [`corpus`] (by manifest and README blob ids): a site
+/// rebuilt after a merge tokenizes only the apps that changed.
+pub fn docs_cached(snap: &Snapshot, catalog: &Catalog, readmes: &[String]) -> Vec<Doc> {
+    let Some(dir) = snap.cache_dir().filter(|_| snap.git_dir().is_some()) else {
+        return docs_of(catalog, readmes);
+    };
+    let mut cache: DiskCache<Option<Doc>> = DiskCache::open(&dir, "similar-docs");
+    let keys: Vec<Option<String>> = catalog.apps.par_iter().map(|e| key(snap, &e.dir)).collect();
+    let docs: Vec<(Doc, bool)> = catalog
+        .apps
+        .par_iter()
+        .zip(&keys)
+        .enumerate()
+        .map(
+            |(i, (e, k))| match k.as_deref().and_then(|k| cache.get(k)) {
+                Some(Some(d)) if d.dir == e.dir => (d.clone(), false),
+                _ => {
+                    let readme = readmes.get(i).map_or("", String::as_str);
+                    (with_words(|w| doc_of(&e.app, &e.dir, readme, w)), true)
+                }
+            },
+        )
+        .collect();
+    for ((d, fresh), k) in docs.iter().zip(keys) {
+        if let (true, Some(k)) = (fresh, k) {
+            cache.insert(k, Some(d.clone()));
+        }
+    }
+    // a cache that cannot be written only costs time next run
+    let _ = cache.save();
+    docs.into_iter().map(|(d, _)| d).collect()
+}
+
 /// An app folder's cache key: its manifest's and README's blob ids (`None` outside Git).
 fn key(snap: &Snapshot, dir: &str) -> Option<String> {
     let oid = |p: String| snap.entries.get(&p).and_then(|e| e.oid.clone());

@@ -64,7 +64,9 @@ pub struct Index {
     feat: Vec<Sparse>,
     text_post: Vec<Vec<(u32, f32)>>,
     feat_post: Vec<Vec<(u32, f32)>>,
-    /// Term id → spelling.
+    /// Term id → stem.
+    stems: Vec<String>,
+    /// Term id → first spelling, empty when the same as the stem.
     spelling: Vec<String>,
     /// Lists longer than this are not used to find candidates (words nearly every app has).
     cap: usize,
@@ -183,42 +185,43 @@ impl Index {
     /// Builds the index from apps already turned into ids: only weights and lists are left.
     pub fn from_prepared(p: Prepared) -> Index {
         let n = p.docs.len();
-        let count = |lists: &[Vec<(u32, f32)>], terms: usize| {
+        let df = |lists: &[Vec<(u32, f32)>], terms: usize| {
             let mut df = vec![0u32; terms];
             for l in lists {
                 for (t, _) in l {
                     df[*t as usize] += 1;
                 }
             }
-            df.iter().map(|d| idf(n, *d)).collect::<Vec<f32>>()
+            df
         };
-        let text_idf = count(&p.text, p.text_keys.len());
-        let feat_idf = count(&p.feat, p.feat_keys.len());
-        let weigh = |lists: &[Vec<(u32, f32)>], idf: &[f32]| -> Vec<Sparse> {
-            lists
+        // weights, then lists by term (each sized by its document frequency)
+        let side = |lists: &[Vec<(u32, f32)>], terms: usize| -> (Vec<Sparse>, Vec<Sparse>) {
+            let df = df(lists, terms);
+            let idf: Vec<f32> = df.iter().map(|d| idf(n, *d)).collect();
+            let vecs: Vec<Sparse> = lists
                 .par_iter()
                 .map(|l| normalize(l.iter().map(|(t, w)| (*t, w * idf[*t as usize])).collect()))
-                .collect()
-        };
-        let text = weigh(&p.text, &text_idf);
-        let feat = weigh(&p.feat, &feat_idf);
-        let postings = |vecs: &[Sparse], terms: usize| {
-            let mut post: Vec<Vec<(u32, f32)>> = vec![Vec::new(); terms];
+                .collect();
+            let mut post: Vec<Sparse> =
+                df.iter().map(|d| Vec::with_capacity(*d as usize)).collect();
             for (d, v) in vecs.iter().enumerate() {
                 for (t, w) in v {
                     post[*t as usize].push((d as u32, *w));
                 }
             }
-            post
+            (vecs, post)
         };
-        let text_post = postings(&text, p.text_keys.len());
-        let feat_post = postings(&feat, p.feat_keys.len());
+        let ((text, text_post), (feat, feat_post)) = rayon::join(
+            || side(&p.text, p.text_keys.len()),
+            || side(&p.feat, p.feat_keys.len()),
+        );
         Index {
             docs: p.docs,
             text,
             feat,
             text_post,
             feat_post,
+            stems: p.text_keys,
             spelling: p.spelling.into_iter().map(|(s, _)| s).collect(),
             cap: (n / 50).max(200),
         }
@@ -295,7 +298,10 @@ impl Index {
         shared
             .into_iter()
             .take(max)
-            .map(|(t, _)| self.spelling[t as usize].as_str())
+            .map(|(t, _)| match self.spelling[t as usize].as_str() {
+                "" => self.stems[t as usize].as_str(),
+                s => s,
+            })
             .collect()
     }
 

@@ -17,7 +17,7 @@ use crate::catalog::{AppChange, Catalog, Diff, Snapshot};
 use crate::diagnostics::{Code, Finding};
 use crate::manifest::{App, Config, SimilarSettings};
 
-pub use corpus::{corpus, doc_of, docs_of, prepared};
+pub use corpus::{corpus, doc_of, docs_cached, docs_of, prepared};
 pub use index::{Doc, Index, Prepared, Scored};
 
 /// One similar app with the evidence.

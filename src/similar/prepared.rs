@@ -25,7 +25,8 @@ pub struct Prepared {
     pub(super) feat: Lists,
     pub(super) text_keys: Vec<String>,
     pub(super) feat_keys: Vec<String>,
-    /// Per word: its first spelling (in the apps' order) and the app it came from.
+    /// Per word: its first spelling (in the apps' order; empty when the same as the word) and
+    /// the app it came from.
     pub(super) spelling: Vec<(String, u32)>,
 }
 
@@ -157,8 +158,8 @@ impl Prepared {
 }
 
 fn first_spelling(stem: &str, spelled: &str) -> String {
-    if spelled.is_empty() {
-        stem.to_string()
+    if spelled == stem {
+        String::new()
     } else {
         spelled.to_string()
     }

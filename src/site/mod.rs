@@ -272,8 +272,16 @@ fn build_in<'s>(
         None => "the working tree".to_string(),
     };
     let today = opts.ctx.today();
-    let history = history::read(opts);
-    let model = model::build(&checked, &history, today, &source, readmes);
+    // similar apps on their own thread while Git history and signatures are read
+    let (history, similar) = std::thread::scope(|s| {
+        let similar = s.spawn(|| similar::models(&checked.head, &checked.catalog, &readmes));
+        let history = history::read(opts);
+        let similar = similar
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (history, similar)
+    });
+    let model = model::build(&checked, &history, today, &source, readmes, similar);
     let pages = pages::list(&model);
     let model_ms = started.elapsed().as_millis() - check_ms;
 
