@@ -237,16 +237,16 @@ pub fn prepared(snap: &Snapshot, catalog: &Catalog, added: &BTreeSet<&str>) -> P
         return Prepared::new(corpus(snap, catalog));
     };
     let mut h = Sha256::new();
-    for dir in catalog
+    let keys: Option<Vec<String>> = catalog
         .app_dirs
-        .iter()
+        .par_iter()
         .filter(|d| !added.contains(d.as_str()))
-    {
-        let Some(k) = key(snap, dir) else {
-            return Prepared::new(corpus(snap, catalog));
-        };
-        h.update(format!("{dir}\t{k}\n"));
-    }
+        .map(|dir| Some(format!("{dir}\t{}\n", key(snap, dir)?)))
+        .collect();
+    let Some(keys) = keys else {
+        return Prepared::new(corpus(snap, catalog));
+    };
+    keys.iter().for_each(|k| h.update(k));
     let file = folder.join(format!("{:x}.bin", h.finalize()));
     if let Some(mut p) = std::fs::read(&file)
         .ok()

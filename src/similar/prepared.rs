@@ -192,7 +192,7 @@ fn merge_keys(keys: &mut Vec<String>, new: &BTreeSet<&str>) -> Option<Vec<u32>> 
 }
 
 /// The binary form's first bytes (its version with them).
-const MAGIC: &[u8] = b"bazaar-similar-1\n";
+const MAGIC: &[u8] = b"bazaar-similar-2\n";
 
 struct Out(Vec<u8>);
 
@@ -257,31 +257,40 @@ impl<'a> In<'a> {
 }
 
 impl Prepared {
-    /// The binary form kept in the cache.
+    /// The binary form kept in the cache: four sections (apps, lists, vocabularies, spellings),
+    /// each after its length, so that they are read in parallel.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut o = Out(MAGIC.to_vec());
-        o.n(self.docs.len());
+        let mut docs = Out(Vec::new());
+        docs.n(self.docs.len());
         for d in &self.docs {
-            o.s(&d.id);
-            o.s(&d.name);
-            o.s(&d.dir);
-            o.n(usize::from(d.retired));
+            docs.s(&d.id);
+            docs.s(&d.name);
+            docs.s(&d.dir);
+            docs.n(usize::from(d.retired));
             for v in [&d.tags, &d.hosts, &d.apis, &d.scopes] {
-                o.strings(v);
+                docs.strings(v);
             }
-            o.n(d.distinct_from.len());
+            docs.n(d.distinct_from.len());
             for (id, why) in &d.distinct_from {
-                o.s(id);
-                o.s(why);
+                docs.s(id);
+                docs.s(why);
             }
         }
-        o.lists(&self.text);
-        o.lists(&self.feat);
-        o.strings(&self.text_keys);
-        o.strings(&self.feat_keys);
+        let mut lists = Out(Vec::new());
+        lists.lists(&self.text);
+        lists.lists(&self.feat);
+        let mut keys = Out(Vec::new());
+        keys.strings(&self.text_keys);
+        keys.strings(&self.feat_keys);
+        let mut spelling = Out(Vec::new());
         for (s, at) in &self.spelling {
-            o.s(s);
-            o.n(*at as usize);
+            spelling.s(s);
+            spelling.n(*at as usize);
+        }
+        let mut o = Out(MAGIC.to_vec());
+        for part in [docs, lists, keys, spelling] {
+            o.n(part.0.len());
+            o.0.extend(part.0);
         }
         o.0
     }
@@ -289,36 +298,62 @@ impl Prepared {
     /// Reads the binary form; `None` when it is damaged or from another version.
     pub fn from_bytes(b: &[u8]) -> Option<Prepared> {
         let mut i = In(b.strip_prefix(MAGIC)?);
-        let docs = (0..i.len()?)
-            .map(|_| {
-                Some(Doc {
-                    id: i.s()?,
-                    name: i.s()?,
-                    dir: i.s()?,
-                    retired: i.n()? == 1,
-                    terms: Vec::new(),
-                    tags: i.strings()?,
-                    hosts: i.strings()?,
-                    apis: i.strings()?,
-                    scopes: i.strings()?,
-                    distinct_from: (0..i.len()?)
-                        .map(|_| Some((i.s()?, i.s()?)))
-                        .collect::<Option<_>>()?,
+        let mut parts = Vec::with_capacity(4);
+        for _ in 0..4 {
+            let n = i.len()?;
+            parts.push(In(i.bytes(n)?));
+        }
+        if !i.0.is_empty() {
+            return None;
+        }
+        let [mut d, mut l, mut k, mut sp] = <[In<'_>; 4]>::try_from(parts).ok()?;
+        let read_docs = move || -> Option<Vec<Doc>> {
+            let docs = (0..d.len()?)
+                .map(|_| {
+                    Some(Doc {
+                        id: d.s()?,
+                        name: d.s()?,
+                        dir: d.s()?,
+                        retired: d.n()? == 1,
+                        terms: Vec::new(),
+                        tags: d.strings()?,
+                        hosts: d.strings()?,
+                        apis: d.strings()?,
+                        scopes: d.strings()?,
+                        distinct_from: (0..d.len()?)
+                            .map(|_| Some((d.s()?, d.s()?)))
+                            .collect::<Option<_>>()?,
+                    })
                 })
-            })
-            .collect::<Option<Vec<Doc>>>()?;
-        let text = i.lists()?;
-        let feat = i.lists()?;
-        let text_keys = i.strings()?;
-        let feat_keys = i.strings()?;
-        let spelling = (0..text_keys.len())
-            .map(|_| Some((i.s()?, i.n()? as u32)))
-            .collect::<Option<Vec<_>>>()?;
+                .collect::<Option<Vec<Doc>>>()?;
+            d.0.is_empty().then_some(docs)
+        };
+        let read_lists = move || -> Option<(Lists, Lists)> {
+            let v = (l.lists()?, l.lists()?);
+            l.0.is_empty().then_some(v)
+        };
+        let read_keys = move || -> Option<(Vec<String>, Vec<String>)> {
+            let v = (k.strings()?, k.strings()?);
+            k.0.is_empty().then_some(v)
+        };
+        let read_spelling = move || -> Option<Vec<(String, u32)>> {
+            let mut v = Vec::new();
+            while !sp.0.is_empty() {
+                v.push((sp.s()?, sp.n()? as u32));
+            }
+            Some(v)
+        };
+        let ((docs, lists), (keys, spelling)) = rayon::join(
+            || rayon::join(read_docs, read_lists),
+            || rayon::join(read_keys, read_spelling),
+        );
+        let (docs, (text, feat), (text_keys, feat_keys), spelling) =
+            (docs?, lists?, keys?, spelling?);
         let (nt, nf) = (text_keys.len() as u32, feat_keys.len() as u32);
         let fits = |l: &Lists, n: u32| l.iter().flatten().all(|(t, _)| *t < n);
-        (i.0.is_empty()
-            && text.len() == docs.len()
+        (text.len() == docs.len()
             && feat.len() == docs.len()
+            && spelling.len() == text_keys.len()
             && fits(&text, nt)
             && fits(&feat, nf))
         .then_some(Prepared {
