@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use gix::bstr::ByteSlice;
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Catalog, Diff, Snapshot};
 use crate::check::{CheckOptions, Judged, check, judge};
@@ -43,7 +43,7 @@ pub struct AuditOptions {
 }
 
 /// The verdict on one commit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     /// Before the first `allowed_signers`: nothing to verify against.
@@ -57,7 +57,7 @@ pub enum Status {
 }
 
 /// One commit's audit.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommitAudit {
     /// The commit id.
     pub commit: String,
@@ -68,7 +68,7 @@ pub struct CommitAudit {
     /// Governed paths it changed (`catalog`, `policies`, `bazaar.toml`).
     pub changed: Vec<String>,
     /// Why it failed.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reasons: Vec<String>,
     /// When it was committed.
     pub time: Option<chrono::DateTime<chrono::Utc>>,
@@ -183,6 +183,17 @@ fn blob_text(repo: &gix::Repository, id: gix::ObjectId) -> Result<String, String
 
 /// Audits the first-parent history from the tip.
 pub fn audit(run: &Context, opts: &AuditOptions) -> Result<AuditReport, AuditError> {
+    audit_with(run, opts, &|_| None)
+}
+
+/// The audit, taking the verdicts `known` gives by commit id instead of working them out: a
+/// commit's verdict depends only on it and its ancestors, so a reader that keeps them (the
+/// site's history) re-verifies only the commits it has not seen.
+pub fn audit_with(
+    run: &Context,
+    opts: &AuditOptions,
+    known: &(dyn Fn(&str) -> Option<CommitAudit> + Sync),
+) -> Result<AuditReport, AuditError> {
     let repo = crate::git::Repo::open(&opts.root)?;
     let rev = opts.rev.clone().unwrap_or_else(|| "HEAD".into());
     let tip = repo.resolve(&rev)?;
@@ -226,7 +237,10 @@ pub fn audit(run: &Context, opts: &AuditOptions) -> Result<AuditReport, AuditErr
         .par_iter()
         // pooled handles: rayon runs map_init once per job, and a fresh handle and object cache
         // per job cost more than the work
-        .map(|id| repo.with(|r| audit_commit(r, *id, &ctx)))
+        .map(|id| match known(&id.to_string()) {
+            Some(c) => Ok(c),
+            None => repo.with(|r| audit_commit(r, *id, &ctx)),
+        })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(AuditReport { tip, commits })
 }

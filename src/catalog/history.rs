@@ -1,6 +1,7 @@
 //! Which apps each commit changed: the first-parent history compared with the source layer's
-//! tree diff under `catalog/`, down to app folders. The site's version history, "recently
-//! changed" list and Atom feed read it.
+//! tree diff under `catalog/`, down to app folders, with each app's version, tier, status and
+//! SBOM after the change. The site's version history, "recently changed" list, Atom feed and
+//! the dashboard's charts over time read it.
 
 use gix::bstr::ByteSlice;
 use rayon::prelude::*;
@@ -29,6 +30,15 @@ pub struct AppChange {
     pub kind: ChangeKind,
     /// The manifest's `version` after the commit (none when removed or unreadable).
     pub version: Option<String>,
+    /// Its tier after the commit (none when removed or unreadable).
+    #[serde(default)]
+    pub tier: Option<String>,
+    /// Its lifecycle status after the commit (none when removed or unreadable).
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Whether it names an SBOM (`[security] sbom`) or keeps `sbom.cdx.json` after the commit.
+    #[serde(default)]
+    pub sbom: bool,
 }
 
 /// A first-parent commit that changed apps.
@@ -92,17 +102,43 @@ fn changed_dirs(
     .collect())
 }
 
-/// The manifest's version in an app folder's tree, read without a full parse.
-fn version_in(repo: &gix::Repository, dir_tree: gix::ObjectId) -> Option<String> {
+/// The facts the dashboard follows over time, read from an app folder's tree without a full
+/// parse: (version, tier, lifecycle status, has an SBOM).
+type Facts = (Option<String>, Option<String>, Option<String>, bool);
+
+fn facts_in(repo: &gix::Repository, dir_tree: gix::ObjectId) -> Facts {
     #[derive(serde::Deserialize)]
     struct Head {
-        version: String,
+        version: Option<String>,
+        tier: Option<String>,
+        lifecycle: Option<Life>,
+        security: Option<Sec>,
     }
-    let t = repo.find_tree(dir_tree).ok()?;
-    let e = t.find_entry("app.toml")?;
-    let blob = repo.find_blob(e.oid()).ok()?;
-    let text = std::str::from_utf8(&blob.data).ok()?;
-    toml::from_str::<Head>(text).ok().map(|h| h.version)
+    #[derive(serde::Deserialize)]
+    struct Life {
+        status: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Sec {
+        sbom: Option<String>,
+    }
+    let Some(t) = repo.find_tree(dir_tree).ok() else {
+        return (None, None, None, false);
+    };
+    let sbom_file = t.find_entry("sbom.cdx.json").is_some();
+    let head = t
+        .find_entry("app.toml")
+        .and_then(|e| repo.find_blob(e.oid()).ok())
+        .and_then(|b| toml::from_str::<Head>(std::str::from_utf8(&b.data).ok()?).ok());
+    match head {
+        Some(h) => (
+            h.version,
+            h.tier,
+            h.lifecycle.and_then(|l| l.status).or(Some("active".into())),
+            sbom_file || h.security.is_some_and(|s| s.sbom.is_some()),
+        ),
+        None => (None, None, None, sbom_file),
+    }
 }
 
 /// The app changes of the newest `limit` first-parent commits from `rev`, newest first.
@@ -122,7 +158,7 @@ pub fn app_changes(this: &Repo, rev: &str, limit: usize) -> Result<Vec<Change>, 
         chain.push((id, next));
     }
     let mut cache: crate::cache::DiskCache<Option<Change>> =
-        crate::cache::DiskCache::open(&this.git_dir().join("bazaar"), "app-changes");
+        crate::cache::DiskCache::open(&this.git_dir().join("bazaar"), "app-changes-2");
     let changes = chain
         .par_iter()
         .map(|(id, parent)| {
@@ -151,10 +187,17 @@ pub fn app_changes(this: &Repo, rev: &str, limit: usize) -> Result<Vec<Change>, 
                     author,
                     apps: dirs
                         .into_iter()
-                        .map(|(dir, kind, tree)| AppChange {
-                            dir,
-                            kind,
-                            version: tree.and_then(|t| version_in(repo, t)),
+                        .map(|(dir, kind, tree)| {
+                            let (version, tier, status, sbom) =
+                                tree.map_or((None, None, None, false), |t| facts_in(repo, t));
+                            AppChange {
+                                dir,
+                                kind,
+                                version,
+                                tier,
+                                status,
+                                sbom,
+                            }
                         })
                         .collect(),
                 }))

@@ -1,5 +1,6 @@
 //! Synthetic but realistic catalogs for benchmarks: N apps spread over teams, tiers, runtimes
-//! and data classes, with READMEs of a few hundred words from a large vocabulary. Deterministic.
+//! and data classes, with READMEs of a few hundred words from a large vocabulary, and six months
+//! of usage and cost signals per app (`signals/usage-sample.csv`). Deterministic.
 
 use std::path::Path;
 
@@ -282,7 +283,34 @@ fn hex(r: &mut Rng, n: usize) -> String {
     s
 }
 
-/// Writes N apps over the teams into `dir/catalog`; returns (apps, teams).
+/// The months of generated signals (fixed, so samples stay deterministic).
+const SIGNAL_MONTHS: &[&str] = &[
+    "2026-05", "2026-06", "2026-07", "2026-08", "2026-09", "2026-10",
+];
+
+/// An app's signals rows: active users and teams that grow or shrink a little each month, and
+/// an actual cost around the forecast (sometimes well over it, so cost warnings show).
+fn signal_rows(r: &mut Rng, id: &str, forecast: Option<usize>) -> String {
+    let mut users = 3.0 + r.below(400) as f64;
+    let teams = 1 + r.below(4).saturating_sub(1) + usize::from(r.below(6) == 0) * r.below(8);
+    let over = [0.8, 0.95, 1.0, 1.1, 1.3, 1.6, 2.2][r.below(7)];
+    let base = forecast.map_or(5.0 + r.below(300) as f64, |f| f as f64 * over);
+    let mut out = String::new();
+    for m in SIGNAL_MONTHS {
+        users = (users * (0.9 + r.below(25) as f64 / 100.0)).max(1.0);
+        let cost = base * (0.9 + r.below(20) as f64 / 100.0);
+        out.push_str(&format!(
+            "{id},{m},{},{teams},{},{:.2},{:.2},{cost:.2}\n",
+            users.round(),
+            (users * (20.0 + r.below(200) as f64)).round(),
+            r.below(300) as f64 / 100.0,
+            99.0 + r.below(100) as f64 / 100.0,
+        ));
+    }
+    out
+}
+
+/// Writes N apps over the teams into `dir/catalog`, and their signals; returns (apps, teams).
 pub fn generate(
     dir: &Path,
     n: usize,
@@ -301,7 +329,7 @@ pub fn generate(
         )?;
     }
     let done = std::sync::atomic::AtomicUsize::new(0);
-    (0..n).into_par_iter().try_for_each(|i| -> Result<(), ScaffoldError> {
+    let signals = (0..n).into_par_iter().map(|i| -> Result<String, ScaffoldError> {
         let mut r = Rng(0xBA2A_A800 ^ (i as u64).wrapping_mul(0x2545_F491_4F6C_DD1D));
         let (team, team_name) = TEAMS[i % teams];
         let ti = i % teams;
@@ -334,8 +362,9 @@ pub fn generate(
             t.push_str(&format!("\n[security]\nsbom = \"https://artifacts.acme.internal/sbom/{slug}.cdx.json\"\nartifact_digest = \"sha256:{}\"\n", hex(&mut r, 64)));
         }
         t.push_str(&format!("\n[support]\nchannel = \"#{team}\"\n"));
-        if tier == "enterprise" {
-            t.push_str(&format!("sla = \"99.9% monthly, 4h response in business hours\"\nrunbook = \"https://wiki.acme.internal/runbooks/{slug}\"\noncall = \"{team}-primary\"\n\n[cost]\ncenter = \"CC-{:04}\"\nmonthly_usd = {}\n", 5000 + ti * 10, 20 + r.below(2000)));
+        let forecast = (tier == "enterprise").then(|| 20 + r.below(2000));
+        if let Some(usd) = forecast {
+            t.push_str(&format!("sla = \"99.9% monthly, 4h response in business hours\"\nrunbook = \"https://wiki.acme.internal/runbooks/{slug}\"\noncall = \"{team}-primary\"\n\n[cost]\ncenter = \"CC-{:04}\"\nmonthly_usd = {usd}\n", 5000 + ti * 10));
         }
         let reviewed = chrono::NaiveDate::from_ymd_opt(2026, 9, 1).expect("date") + chrono::Duration::days(r.below(80) as i64);
         t.push_str(&format!("\n[lifecycle]\nstatus = \"{status}\"\nlast_reviewed = {reviewed}\nreview_by = {}\n", reviewed + chrono::Duration::days(90 + r.below(270) as i64)));
@@ -356,7 +385,13 @@ pub fn generate(
         if d.is_multiple_of(2000) {
             progress(&format!("  {d}/{n} apps written"));
         }
-        Ok(())
-    })?;
+        // signals from their own generator, so the apps stay as they were before signals
+        let mut rs = Rng(0x5167_4A15 ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        Ok(signal_rows(&mut rs, &format!("com.acme.{team}.{slug}"), forecast))
+    }).collect::<Result<Vec<String>, ScaffoldError>>()?;
+    let mut csv =
+        String::from("app,month,active_users,teams,requests,error_rate,uptime,cost_usd\n");
+    csv.extend(signals);
+    write(&dir.join("signals/usage-sample.csv"), csv.as_bytes())?;
     Ok((n, teams))
 }

@@ -1,10 +1,15 @@
 //! The apps to compare, as [`Doc`]s: from the manifests a check read in full, and for the others
 //! from a cache by manifest and README blob ids (`.git/bazaar/similar-*.tsv`), so a one-app
-//! `check --base` on a large catalog does not re-read ten thousand manifests and READMEs.
+//! `check --base` on a large catalog does not re-read ten thousand manifests and READMEs; and the
+//! other apps of such a check already as ids ([`prepared`]).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
-use super::index::Doc;
+use super::index::{Doc, Prepared};
 use super::text::{Bag, Words, with_words};
 use crate::cache::DiskCache;
 use crate::catalog::{Catalog, MAX_README_BYTES, Snapshot};
@@ -113,6 +118,66 @@ pub fn docs_of(catalog: &Catalog, readmes: &[String]) -> Vec<Doc> {
         .collect()
 }
 
+/// [`docs_of`] through the same cache as [`corpus`] (by manifest and README blob ids): a site
+/// rebuilt after a merge tokenizes only the apps that changed.
+pub fn docs_cached(snap: &Snapshot, catalog: &Catalog, readmes: &[String]) -> Vec<Doc> {
+    let Some(dir) = snap.cache_dir().filter(|_| snap.git_dir().is_some()) else {
+        return docs_of(catalog, readmes);
+    };
+    let mut cache: DiskCache<Option<Doc>> = DiskCache::open(&dir, "similar-docs");
+    let keys: Vec<Option<String>> = catalog.apps.par_iter().map(|e| key(snap, &e.dir)).collect();
+    let docs: Vec<(Doc, bool)> = catalog
+        .apps
+        .par_iter()
+        .zip(&keys)
+        .enumerate()
+        .map(
+            |(i, (e, k))| match k.as_deref().and_then(|k| cache.get(k)) {
+                Some(Some(d)) if d.dir == e.dir => (d.clone(), false),
+                _ => {
+                    let readme = readmes.get(i).map_or("", String::as_str);
+                    (with_words(|w| doc_of(&e.app, &e.dir, readme, w)), true)
+                }
+            },
+        )
+        .collect();
+    for ((d, fresh), k) in docs.iter().zip(keys) {
+        if let (true, Some(k)) = (fresh, k) {
+            cache.insert(k, Some(d.clone()));
+        }
+    }
+    // a cache that cannot be written only costs time next run
+    let _ = cache.save();
+    docs.into_iter().map(|(d, _)| d).collect()
+}
+
+/// An app folder's cache key: its manifest's and README's blob ids (`None` outside Git).
+fn key(snap: &Snapshot, dir: &str) -> Option<String> {
+    let oid = |p: String| snap.entries.get(&p).and_then(|e| e.oid.clone());
+    Some(format!(
+        "{}:{}",
+        oid(format!("{dir}/app.toml"))?,
+        oid(format!("{dir}/README.md")).unwrap_or_default()
+    ))
+}
+
+/// One app folder as a [`Doc`]: from the catalog when it read the app, else parsed now.
+fn read_doc(snap: &Snapshot, catalog: &Catalog, dir: &str) -> Option<Doc> {
+    let readme = read_text(snap, &format!("{dir}/README.md"), MAX_README_BYTES).unwrap_or_default();
+    match catalog.app_in(dir) {
+        Some(e) => Some(with_words(|w| doc_of(&e.app, dir, &readme, w))),
+        None => {
+            let path = format!("{dir}/app.toml");
+            snap.read(&path, MAX_MANIFEST_BYTES)
+                .ok()
+                .and_then(Result::ok)
+                .and_then(|b| manifest::decode(&path, &b, MAX_MANIFEST_BYTES).ok())
+                .and_then(|f| manifest::parse_app(&f).value)
+                .map(|app| with_words(|w| doc_of(&app, dir, &readme, w)))
+        }
+    }
+}
+
 fn read_text(snap: &Snapshot, path: &str, max: usize) -> Option<String> {
     if !snap.is_file(path) {
         return None;
@@ -129,14 +194,7 @@ pub fn corpus(snap: &Snapshot, catalog: &Catalog) -> Vec<Doc> {
         .filter(|_| snap.git_dir().is_some())
         .map(|d| DiskCache::open(&d, "similar-docs"))
         .unwrap_or_default();
-    let key = |dir: &str| {
-        let oid = |p: String| snap.entries.get(&p).and_then(|e| e.oid.clone());
-        Some(format!(
-            "{}:{}",
-            oid(format!("{dir}/app.toml"))?,
-            oid(format!("{dir}/README.md")).unwrap_or_default()
-        ))
-    };
+    let key = |dir: &str| key(snap, dir);
     let mut docs: Vec<Doc> = Vec::with_capacity(catalog.app_dirs.len());
     let mut todo: Vec<(&str, Option<String>)> = Vec::new();
     for dir in &catalog.app_dirs {
@@ -149,23 +207,7 @@ pub fn corpus(snap: &Snapshot, catalog: &Catalog) -> Vec<Doc> {
     }
     let read: Vec<(Option<String>, Option<Doc>)> = todo
         .par_iter()
-        .map(|(dir, k)| {
-            let readme =
-                read_text(snap, &format!("{dir}/README.md"), MAX_README_BYTES).unwrap_or_default();
-            let doc = match catalog.app_in(dir) {
-                Some(e) => Some(with_words(|w| doc_of(&e.app, dir, &readme, w))),
-                None => {
-                    let path = format!("{dir}/app.toml");
-                    snap.read(&path, MAX_MANIFEST_BYTES)
-                        .ok()
-                        .and_then(Result::ok)
-                        .and_then(|b| manifest::decode(&path, &b, MAX_MANIFEST_BYTES).ok())
-                        .and_then(|f| manifest::parse_app(&f).value)
-                        .map(|app| with_words(|w| doc_of(&app, dir, &readme, w)))
-                }
-            };
-            (k.clone(), doc)
-        })
+        .map(|(dir, k)| (k.clone(), read_doc(snap, catalog, dir)))
         .collect();
     for (k, doc) in read {
         if let Some(k) = k {
@@ -177,4 +219,73 @@ pub fn corpus(snap: &Snapshot, catalog: &Catalog) -> Vec<Doc> {
     let _ = cache.save();
     docs.sort_by(|a, b| a.dir.cmp(&b.dir));
     docs
+}
+
+/// Prepared bases kept; older ones are removed.
+const BASES_KEPT: usize = 4;
+
+/// The snapshot's apps as ids for a check of a submission that adds the folders `added`: the
+/// other apps (the base) come prepared from `.git/bazaar/similar-base-*/`, by the blob ids of
+/// all their files, so that only the added apps are read and tokenized; a base not seen before
+/// is prepared from [`corpus`] and kept.
+pub fn prepared(snap: &Snapshot, catalog: &Catalog, added: &BTreeSet<&str>) -> Prepared {
+    let Some(folder) = snap
+        .cache_dir()
+        .filter(|_| snap.git_dir().is_some())
+        .map(|d| d.join(format!("similar-base-{}", env!("CARGO_PKG_VERSION"))))
+    else {
+        return Prepared::new(corpus(snap, catalog));
+    };
+    let mut h = Sha256::new();
+    let keys: Option<Vec<String>> = catalog
+        .app_dirs
+        .par_iter()
+        .filter(|d| !added.contains(d.as_str()))
+        .map(|dir| Some(format!("{dir}\t{}\n", key(snap, dir)?)))
+        .collect();
+    let Some(keys) = keys else {
+        return Prepared::new(corpus(snap, catalog));
+    };
+    keys.iter().for_each(|k| h.update(k));
+    let file = folder.join(format!("{:x}.bin", h.finalize()));
+    if let Some(mut p) = std::fs::read(&file)
+        .ok()
+        .and_then(|b| Prepared::from_bytes(&b))
+    {
+        let mut new: Vec<Doc> = added
+            .par_iter()
+            .filter_map(|dir| read_doc(snap, catalog, dir))
+            .collect();
+        new.sort_by(|a, b| a.dir.cmp(&b.dir));
+        p.insert(new);
+        return p;
+    }
+    let (new, base): (Vec<Doc>, Vec<Doc>) = corpus(snap, catalog)
+        .into_iter()
+        .partition(|d| added.contains(d.dir.as_str()));
+    let mut p = Prepared::new(base);
+    // a base that cannot be kept only costs time next run
+    let _ = keep(&folder, &file, &p.to_bytes());
+    p.insert(new);
+    p
+}
+
+/// Writes a prepared base whole (a temporary file renamed into place) and removes the oldest
+/// beyond [`BASES_KEPT`].
+fn keep(folder: &Path, file: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    std::fs::create_dir_all(folder)?;
+    let tmp = file.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, file)?;
+    let mut bases: Vec<(std::time::SystemTime, PathBuf)> = std::fs::read_dir(folder)?
+        .filter_map(Result::ok)
+        .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
+        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
+        .collect();
+    bases.sort();
+    let extra = bases.len().saturating_sub(BASES_KEPT);
+    for (_, p) in bases.into_iter().take(extra) {
+        let _ = std::fs::remove_file(p);
+    }
+    Ok(())
 }

@@ -13,8 +13,10 @@ use std::collections::HashMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+pub use super::prepared::Prepared;
+
 /// One app as the finder sees it (cached by manifest and README blob ids).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Doc {
     /// App id.
     pub id: String,
@@ -62,7 +64,9 @@ pub struct Index {
     feat: Vec<Sparse>,
     text_post: Vec<Vec<(u32, f32)>>,
     feat_post: Vec<Vec<(u32, f32)>>,
-    /// Term id → spelling.
+    /// Term id → stem.
+    stems: Vec<String>,
+    /// Term id → first spelling, empty when the same as the stem.
     spelling: Vec<String>,
     /// Lists longer than this are not used to find candidates (words nearly every app has).
     cap: usize,
@@ -81,7 +85,7 @@ pub struct Scored {
     pub structure: f64,
 }
 
-fn features(d: &Doc) -> Vec<(String, f32)> {
+pub(super) fn features(d: &Doc) -> Vec<(String, f32)> {
     let mut out = Vec::new();
     out.extend(d.tags.iter().map(|t| (format!("t:{t}"), TAG)));
     out.extend(d.scopes.iter().map(|s| (format!("s:{s}"), SCOPE)));
@@ -132,7 +136,7 @@ pub fn join(text: f64, structure: f64) -> f64 {
 }
 
 /// Ids for strings in a fixed order, so that results do not depend on hashing.
-fn ids<'a>(df: &HashMap<&'a str, u32>) -> (Vec<&'a str>, HashMap<&'a str, u32>) {
+pub(super) fn ids<'a>(df: &HashMap<&'a str, u32>) -> (Vec<&'a str>, HashMap<&'a str, u32>) {
     let mut keys: Vec<&'a str> = df.keys().copied().collect();
     keys.par_sort_unstable();
     let map = keys
@@ -144,7 +148,9 @@ fn ids<'a>(df: &HashMap<&'a str, u32>) -> (Vec<&'a str>, HashMap<&'a str, u32>) 
 }
 
 /// Ids for strings, counting in how many documents each appears.
-fn vocabulary<'a>(lists: impl ParallelIterator<Item = Vec<&'a str>>) -> HashMap<&'a str, u32> {
+pub(super) fn vocabulary<'a>(
+    lists: impl ParallelIterator<Item = Vec<&'a str>>,
+) -> HashMap<&'a str, u32> {
     lists
         .fold(HashMap::new, |mut m: HashMap<&str, u32>, keys| {
             for k in keys {
@@ -173,74 +179,50 @@ fn merge<'a>(mut a: HashMap<&'a str, u32>, b: HashMap<&'a str, u32>) -> HashMap<
 impl Index {
     /// Builds the index of a catalog's apps.
     pub fn build(docs: Vec<Doc>) -> Index {
-        let n = docs.len();
-        let feats: Vec<Vec<(String, f32)>> = docs.par_iter().map(features).collect();
-        let text_df = vocabulary(
-            docs.par_iter()
-                .map(|d| d.terms.iter().map(|t| t.0.as_str()).collect()),
-        );
-        let feat_df = vocabulary(
-            feats
-                .par_iter()
-                .map(|f| f.iter().map(|(k, _)| k.as_str()).collect()),
-        );
-        let (text_keys, text_ids) = ids(&text_df);
-        let (feat_keys, feat_ids) = ids(&feat_df);
-        let text: Vec<Sparse> = docs
-            .par_iter()
-            .map(|d| {
-                normalize(
-                    d.terms
-                        .iter()
-                        .map(|(s, _, tf)| {
-                            let w = (1.0 + (*tf as f32).ln()) * idf(n, text_df[s.as_str()]);
-                            (text_ids[s.as_str()], w)
-                        })
-                        .collect(),
-                )
-            })
-            .collect();
-        let feat: Vec<Sparse> = feats
-            .par_iter()
-            .map(|f| {
-                normalize(
-                    f.iter()
-                        .map(|(k, w)| (feat_ids[k.as_str()], w * idf(n, feat_df[k.as_str()])))
-                        .collect(),
-                )
-            })
-            .collect();
-        let mut spelling = vec![String::new(); text_keys.len()];
-        for d in &docs {
-            for (stem, spelled, _) in &d.terms {
-                let id = text_ids[stem.as_str()] as usize;
-                if spelling[id].is_empty() {
-                    spelling[id] = if spelled.is_empty() {
-                        stem.clone()
-                    } else {
-                        spelled.clone()
-                    };
+        Index::from_prepared(Prepared::new(docs))
+    }
+
+    /// Builds the index from apps already turned into ids: only weights and lists are left.
+    pub fn from_prepared(p: Prepared) -> Index {
+        let n = p.docs.len();
+        let df = |lists: &[Vec<(u32, f32)>], terms: usize| {
+            let mut df = vec![0u32; terms];
+            for l in lists {
+                for (t, _) in l {
+                    df[*t as usize] += 1;
                 }
             }
-        }
-        let postings = |vecs: &[Sparse], terms: usize| {
-            let mut post: Vec<Vec<(u32, f32)>> = vec![Vec::new(); terms];
+            df
+        };
+        // weights, then lists by term (each sized by its document frequency)
+        let side = |lists: &[Vec<(u32, f32)>], terms: usize| -> (Vec<Sparse>, Vec<Sparse>) {
+            let df = df(lists, terms);
+            let idf: Vec<f32> = df.iter().map(|d| idf(n, *d)).collect();
+            let vecs: Vec<Sparse> = lists
+                .par_iter()
+                .map(|l| normalize(l.iter().map(|(t, w)| (*t, w * idf[*t as usize])).collect()))
+                .collect();
+            let mut post: Vec<Sparse> =
+                df.iter().map(|d| Vec::with_capacity(*d as usize)).collect();
             for (d, v) in vecs.iter().enumerate() {
                 for (t, w) in v {
                     post[*t as usize].push((d as u32, *w));
                 }
             }
-            post
+            (vecs, post)
         };
-        let text_post = postings(&text, text_keys.len());
-        let feat_post = postings(&feat, feat_keys.len());
+        let ((text, text_post), (feat, feat_post)) = rayon::join(
+            || side(&p.text, p.text_keys.len()),
+            || side(&p.feat, p.feat_keys.len()),
+        );
         Index {
-            docs,
+            docs: p.docs,
             text,
             feat,
             text_post,
             feat_post,
-            spelling,
+            stems: p.text_keys,
+            spelling: p.spelling.into_iter().map(|(s, _)| s).collect(),
             cap: (n / 50).max(200),
         }
     }
@@ -275,7 +257,8 @@ impl Index {
             .map(|(d, (t, s))| (d, join(t as f64, s as f64)))
             .collect();
         if rough.len() > RESCORED {
-            rough.select_nth_unstable_by(RESCORED, |a, b| b.1.total_cmp(&a.1));
+            // ties by position, so the candidates do not depend on hashing
+            rough.select_nth_unstable_by(RESCORED, |a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             rough.truncate(RESCORED);
         }
         let mut out: Vec<Scored> = rough
@@ -315,7 +298,10 @@ impl Index {
         shared
             .into_iter()
             .take(max)
-            .map(|(t, _)| self.spelling[t as usize].as_str())
+            .map(|(t, _)| match self.spelling[t as usize].as_str() {
+                "" => self.stems[t as usize].as_str(),
+                s => s,
+            })
             .collect()
     }
 

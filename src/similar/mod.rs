@@ -6,6 +6,7 @@
 
 mod corpus;
 mod index;
+mod prepared;
 mod text;
 
 use std::collections::BTreeSet;
@@ -16,8 +17,8 @@ use crate::catalog::{AppChange, Catalog, Diff, Snapshot};
 use crate::diagnostics::{Code, Finding};
 use crate::manifest::{App, Config, SimilarSettings};
 
-pub use corpus::{corpus, doc_of, docs_of};
-pub use index::{Doc, Index, Scored};
+pub use corpus::{corpus, doc_of, docs_cached, docs_of, prepared};
+pub use index::{Doc, Index, Prepared, Scored};
 
 /// One similar app with the evidence.
 #[derive(Debug, Clone, Serialize)]
@@ -234,7 +235,15 @@ pub fn findings_for_added(
         return Vec::new();
     }
     let s = settings(config);
-    let index = Index::build(corpus(snap, catalog));
+    let added_dirs: BTreeSet<&str> = diff
+        .apps
+        .iter()
+        .filter_map(|c| match c {
+            AppChange::Added { dir } => Some(dir.as_str()),
+            _ => None,
+        })
+        .collect();
+    let index = Index::from_prepared(prepared(snap, catalog, &added_dirs));
     let new_ids: BTreeSet<&str> = added.iter().map(|a| a.id.as_str()).collect();
     let mut out = Vec::new();
     for app in added {

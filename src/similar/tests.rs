@@ -149,3 +149,120 @@ fn retired_apps_are_not_offered() {
     };
     assert!(matches(&idx, 1, &settings()).is_empty());
 }
+
+/// Deterministic made-up apps, sorted by folder: words, spellings, tags, APIs and scopes drawn
+/// from small pools so that they overlap in many ways.
+fn made_up(n: usize) -> Vec<Doc> {
+    let mut seed = 7u64;
+    let mut next = |m: usize| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((seed >> 33) as usize) % m
+    };
+    let pool = |p: &str, k: usize| (0..k).map(|i| format!("{p}{i}")).collect::<Vec<_>>();
+    let (words, tags, hosts) = (pool("w", 60), pool("tag", 9), pool("h", 5));
+    let mut docs: Vec<Doc> = (0..n)
+        .map(|i| {
+            let mut terms: Vec<(String, String, u32)> = (0..3 + next(12))
+                .map(|_| {
+                    let w = words[next(words.len())].clone();
+                    let spelled = if next(3) == 0 {
+                        format!("{w}ing")
+                    } else {
+                        String::new()
+                    };
+                    (w, spelled, 1 + next(7) as u32)
+                })
+                .collect();
+            terms.sort();
+            terms.dedup_by(|a, b| a.0 == b.0);
+            let host = hosts[next(hosts.len())].clone();
+            Doc {
+                id: format!("com.acme.t.app{i}"),
+                name: format!("App {i}"),
+                dir: format!("catalog/t/app{i:03}"),
+                retired: next(10) == 0,
+                terms,
+                tags: vec![tags[next(9)].clone(), tags[next(9)].clone()],
+                apis: vec![format!("{host}/v{}", next(3))],
+                hosts: vec![host],
+                scopes: vec![format!("s:{}", next(4))],
+                distinct_from: Vec::new(),
+            }
+        })
+        .collect();
+    docs.sort_by(|a, b| a.dir.cmp(&b.dir));
+    docs
+}
+
+#[test]
+fn a_kept_base_with_added_apps_ranks_exactly_as_building_from_scratch() {
+    let mut w = text::Words::default();
+    let mut docs = made_up(120);
+    for (t, dir) in [
+        (EXPENSES, "catalog/finance/expense-tracker"),
+        (PARAPHRASE, "catalog/sales/spend-claims"),
+    ] {
+        docs.push(doc_of(&app(t), dir, "", &mut w));
+    }
+    docs.sort_by(|a, b| a.dir.cmp(&b.dir));
+    let whole = Prepared::new(docs.clone());
+    let from_scratch = Index::from_prepared(whole.clone());
+    // apps added alone, the first and last (new words sort before and after all others),
+    // and the paraphrase with an app beside it
+    let mut cases: Vec<Vec<usize>> = (0..docs.len()).step_by(5).map(|i| vec![i]).collect();
+    cases.push(vec![0, docs.len() - 1]);
+    let p = docs
+        .iter()
+        .position(|d| d.id == "com.acme.sales.spend-claims")
+        .unwrap();
+    cases.push(vec![p - 1, p]);
+    for added in cases {
+        let (mut new, mut base) = (Vec::new(), Vec::new());
+        for (i, d) in docs.iter().enumerate() {
+            if added.contains(&i) {
+                new.push(d.clone())
+            } else {
+                base.push(d.clone())
+            }
+        }
+        let base = Prepared::new(base);
+        let mut kept = Prepared::from_bytes(&base.to_bytes()).expect("reads back");
+        assert_eq!(kept, base, "the binary form round-trips");
+        kept.insert(new);
+        assert!(
+            kept == whole,
+            "added {added:?}: ids, weights and spellings differ"
+        );
+        let cached = Index::from_prepared(kept);
+        for q in 0..docs.len() {
+            let (a, b) = (from_scratch.query(q, 0.0, 50), cached.query(q, 0.0, 50));
+            assert_eq!(a, b, "added {added:?}, query {q}");
+            for s in &a {
+                assert_eq!(
+                    from_scratch.shared_words(q, s.doc, 4),
+                    cached.shared_words(q, s.doc, 4)
+                );
+            }
+        }
+    }
+    // and the paraphrase still finds the expense tracker first
+    let q = from_scratch
+        .position("com.acme.sales.spend-claims")
+        .unwrap();
+    assert_eq!(
+        from_scratch.docs[from_scratch.query(q, 0.0, 5)[0].doc].id,
+        "com.acme.finance.expense-tracker"
+    );
+}
+
+#[test]
+fn a_damaged_kept_base_is_refused() {
+    let bytes = Prepared::new(made_up(10)).to_bytes();
+    assert!(Prepared::from_bytes(&bytes[..bytes.len() - 3]).is_none());
+    assert!(Prepared::from_bytes(&bytes[1..]).is_none());
+    let mut more = bytes.clone();
+    more.push(0);
+    assert!(Prepared::from_bytes(&more).is_none());
+}

@@ -54,28 +54,49 @@ pub fn with_words<R>(f: impl FnOnce(&mut Words) -> R) -> R {
 impl Words {
     /// Adds the words of `text` to the bag, each counted `weight` times.
     pub fn add(&mut self, bag: &mut Bag, text: &str, weight: u32) {
+        let mut lowered;
         for raw in text.split(|c: char| !c.is_alphanumeric()) {
             if raw.len() < 2 || raw.len() > 40 || raw.bytes().all(|b| b.is_ascii_digit()) {
                 continue;
             }
-            let lower = raw.to_lowercase();
-            if STOP.binary_search(&lower.as_str()).is_ok() {
+            // most words are already lowercase ASCII: no copy for them
+            let lower: &str = if raw
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            {
+                raw
+            } else {
+                lowered = raw.to_lowercase();
+                &lowered
+            };
+            if STOP.binary_search(&lower).is_ok() {
                 continue;
             }
-            let stem = match self.stems.get(&lower) {
-                Some(s) => s.clone(),
-                None => {
-                    let s = self.stemmer.stem(&lower).into_owned();
-                    if self.stems.len() < 200_000 {
-                        self.stems.insert(lower.clone(), s.clone());
-                    }
-                    s
+            if !self.stems.contains_key(lower) {
+                let s = self.stemmer.stem(lower).into_owned();
+                if self.stems.len() >= 200_000 {
+                    // a full memo: stem without keeping it
+                    add_stem(bag, s, lower, weight);
+                    continue;
                 }
-            };
-            let e = bag.terms.entry(stem).or_insert_with(|| (lower, 0));
-            e.1 += weight;
+                self.stems.insert(lower.to_string(), s);
+            }
+            let stem = &self.stems[lower];
+            match bag.terms.get_mut(stem.as_str()) {
+                Some(e) => e.1 += weight,
+                None => {
+                    bag.terms.insert(stem.clone(), (lower.to_string(), weight));
+                }
+            }
         }
     }
+}
+
+fn add_stem(bag: &mut Bag, stem: String, lower: &str, weight: u32) {
+    bag.terms
+        .entry(stem)
+        .or_insert_with(|| (lower.to_string(), 0))
+        .1 += weight;
 }
 
 #[cfg(test)]

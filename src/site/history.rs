@@ -1,13 +1,16 @@
 //! What Git says about the catalog, for the pages: each app's approval trail (from the signed
 //! merge records, with the audit's verdict), its version history, the catalog's recent changes
-//! (index and Atom feed), and how long submissions took to merge (dashboard).
+//! (index and Atom feed), and how long submissions took to merge (dashboard). The audit's
+//! verdicts are kept by commit id, so a rebuild verifies only the commits that are new.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
 use super::BuildOptions;
+use crate::cache::DiskCache;
 use crate::catalog::ChangeKind;
+use crate::review::MergeRecord;
 
 /// How many first-parent commits the version history and feed look back.
 pub const HISTORY_COMMITS: usize = 2000;
@@ -32,6 +35,8 @@ pub struct History {
     /// Lifecycle changes per app id from verified sweep commits, newest first:
     /// `{ date, time, from, to, rule, commit }`.
     pub lifecycle: BTreeMap<String, Vec<Value>>,
+    /// Every app change with its commit time, newest first (the dashboard's charts over time).
+    pub changes: Vec<(chrono::DateTime<chrono::Utc>, crate::catalog::AppEvent)>,
 }
 
 fn short(id: &str) -> &str {
@@ -48,6 +53,9 @@ pub fn read(opts: &BuildOptions) -> History {
     if let Ok(changes) = crate::catalog::app_changes(&repo, &rev, HISTORY_COMMITS) {
         for c in changes {
             let date = c.time.map(|t| t.format("%Y-%m-%d").to_string());
+            if let Some(t) = c.time {
+                h.changes.extend(c.apps.iter().map(|a| (t, a.clone())));
+            }
             for a in &c.apps {
                 let entry = json!({
                     "dir": a.dir, "kind": a.kind, "version": a.version, "date": date,
@@ -64,14 +72,7 @@ pub fn read(opts: &BuildOptions) -> History {
             }
         }
     }
-    let Ok(report) = crate::audit::audit(
-        &opts.ctx,
-        &crate::audit::AuditOptions {
-            root: opts.root.clone(),
-            rev: opts.rev.clone(),
-            recompute: false,
-        },
-    ) else {
+    let Ok(report) = audit(&repo, opts) else {
         return h;
     };
     let mut news: std::collections::HashMap<&str, String> = Default::default();
@@ -126,6 +127,53 @@ pub fn read(opts: &BuildOptions) -> History {
         }
     }
     h
+}
+
+/// A commit's verdict as kept: the audit and, for a merge, its record's message (the record
+/// itself is not kept in the audit's own form).
+type Kept = (crate::audit::CommitAudit, Option<String>);
+
+/// The audit of the history, with the verdicts of commits seen by an earlier build taken from
+/// `.git/bazaar/` by commit id: only new commits are verified again.
+fn audit(
+    repo: &crate::git::Repo,
+    opts: &BuildOptions,
+) -> Result<crate::audit::AuditReport, crate::audit::AuditError> {
+    let mut cache: DiskCache<Kept> =
+        DiskCache::open(&repo.git_dir().join("bazaar"), "audit-verdicts");
+    let known = |id: &str| {
+        let (mut c, message) = cache.get(id)?.clone();
+        if let Some(m) = message {
+            c.record = Some(MergeRecord::parse(&m).ok()??);
+        }
+        Some(c)
+    };
+    let report = crate::audit::audit_with(
+        &opts.ctx,
+        &crate::audit::AuditOptions {
+            root: opts.root.clone(),
+            rev: opts.rev.clone(),
+            recompute: false,
+        },
+        &known,
+    )?;
+    for c in &report.commits {
+        if cache.get(&c.commit).is_some() {
+            continue;
+        }
+        let message = match &c.record {
+            // kept only when its message reads back as the same record
+            Some(r) => match r.message() {
+                Ok(m) if MergeRecord::parse(&m).ok().flatten().as_ref() == Some(r) => Some(m),
+                _ => continue,
+            },
+            None => None,
+        };
+        cache.insert(c.commit.clone(), (c.clone(), message));
+    }
+    // a cache that cannot be written only costs time next run
+    let _ = cache.save();
+    Ok(report)
 }
 
 /// The middle value.

@@ -14,6 +14,7 @@ mod publish;
 mod search;
 pub mod serve;
 mod similar;
+mod timeline;
 mod trends;
 mod usage;
 
@@ -29,6 +30,8 @@ use crate::context::Context;
 use crate::diagnostics::Report;
 
 pub use feeds::xml_escape;
+/// What Git says about the catalog for the pages (the dashboard's history among it).
+pub use history::{History, read as read_history};
 pub use markdown::render as render_markdown;
 
 /// Whether a file of a built site is named by a hash of its content (Pagefind's index,
@@ -277,8 +280,16 @@ fn build_in<'s>(
         None => "the working tree".to_string(),
     };
     let today = opts.ctx.today();
-    let history = history::read(opts);
-    let model = model::build(&checked, &history, today, &source, readmes);
+    // similar apps on their own thread while Git history and signatures are read
+    let (history, similar) = std::thread::scope(|s| {
+        let similar = s.spawn(|| similar::models(&checked.head, &checked.catalog, &readmes));
+        let history = history::read(opts);
+        let similar = similar
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+        (history, similar)
+    });
+    let model = model::build(&checked, &history, today, &source, readmes, similar);
     let pages = pages::list(&model);
     let model_ms = started.elapsed().as_millis() - check_ms;
 

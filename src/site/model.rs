@@ -247,13 +247,15 @@ fn sbom_summary(doc: &Value) -> Value {
     })
 }
 
-/// Builds the model; `readmes` are the apps' README texts in the catalog's order.
+/// Builds the model; `readmes` are the apps' README texts in the catalog's order, `similar`
+/// each app's similar apps and the clusters of likely duplicates ([`super::similar::models`]).
 pub fn build(
     checked: &Checked,
     history: &History,
     today: chrono::NaiveDate,
     source: &str,
     readmes: Vec<String>,
+    (similar, clusters): (Vec<Value>, Value),
 ) -> Model {
     let cat: &Catalog = &checked.catalog;
     let snap = &checked.head;
@@ -283,7 +285,6 @@ pub fn build(
                 .push(json!({ "message": f.message, "deadline": f.deadline, "code": f.code }));
         }
     }
-    let (similar, clusters) = super::similar::models(cat, &readmes);
     let signals = super::usage::load(snap, cat);
     use rayon::prelude::*;
     let mut apps: Vec<(Value, String)> = cat
@@ -481,7 +482,23 @@ pub fn build(
     dashboard["duplicates"] = clusters;
     dashboard["lifecycle"] = super::lifecycle::teams(&apps, today);
     dashboard["usage"] = super::usage::dashboard(&apps);
-    dashboard["charts"] = super::trends::charts(cat, &signals, history, today).into();
+    let mut charts = super::trends::charts(cat, &signals, history, today);
+    let open: Vec<(&str, Option<chrono::NaiveDate>)> = checked
+        .report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Warning)
+        .filter_map(|f| Some((f.app.as_deref()?, f.deadline)))
+        .collect();
+    let months = super::trends::MONTHS;
+    charts.extend(super::timeline::charts(
+        cat,
+        &history.changes,
+        &open,
+        today,
+        months,
+    ));
+    dashboard["charts"] = charts.into();
     Model {
         site,
         apps,

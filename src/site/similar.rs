@@ -4,13 +4,13 @@
 use serde_json::{Value, json};
 
 use super::model::app_url;
-use crate::catalog::{Catalog, team_of};
+use crate::catalog::{Catalog, Snapshot, team_of};
 use crate::similar::{self, Index};
 
 /// Per app in the catalog's order: its similar apps; and the clusters of likely duplicates.
-pub fn models(cat: &Catalog, readmes: &[String]) -> (Vec<Value>, Value) {
+pub fn models(snap: &Snapshot, cat: &Catalog, readmes: &[String]) -> (Vec<Value>, Value) {
     let settings = similar::settings(cat.config.as_ref());
-    let index = Index::build(similar::docs_of(cat, readmes));
+    let index = Index::build(similar::docs_cached(snap, cat, readmes));
     let all = similar::all(&index, &settings);
     let per_app = all
         .iter()

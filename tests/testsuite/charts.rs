@@ -2,20 +2,71 @@
 //! widths inside the page, one marker per number in the chart's table, and no serious axe-core
 //! finding. Screenshots go to target/screenshots/charts-*.png.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use crate::browser::*;
+use crate::support::git;
+
+/// Makes the demo copy a Git repository whose history adds the apps over three months: all but
+/// two in September, one in October, the last in November (tier, status and SBOM charts).
+fn history(dir: &Path) {
+    let commit = |date: &str, msg: &str| {
+        let out = std::process::Command::new("git")
+            .args([
+                "-c",
+                "user.name=T",
+                "-c",
+                "user.email=t@example.com",
+                "-c",
+                "commit.gpgsign=false",
+            ])
+            .args(["commit", "-qm", msg])
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .current_dir(dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(dir, &["init", "-q"]);
+    git(dir, &["add", "-A"]);
+    git(
+        dir,
+        &[
+            "reset",
+            "-q",
+            "--",
+            "catalog/people/org-chart-classic",
+            "catalog/finance/invoice-ocr",
+        ],
+    );
+    commit("2026-09-10T10:00:00Z", "catalog");
+    git(dir, &["add", "catalog/people/org-chart-classic"]);
+    commit("2026-10-12T10:00:00Z", "add the classic org chart");
+    git(dir, &["add", "-A"]);
+    commit("2026-11-03T10:00:00Z", "add invoice OCR");
+}
 
 #[tokio::test]
 async fn charts_render_at_both_widths_and_their_tables_hold_what_is_drawn() {
     within(TEST_LIMIT, "the charts test", async {
         let (_dir, public) = built_demo(|_| {});
         let base = serve_dir(&public);
+        let (_hdir, hpublic) = built_demo(history);
+        let with_history = serve_dir(&hpublic);
         let b = start_browser().await;
         let pages = [
             // users, reuse and cost by month (the copy is no Git repository: no merge history to chart)
             ("dashboard", format!("{base}dashboard/"), 3),
             ("app-usage", format!("{base}apps/com.acme.people.employee-directory/"), 1),
+            // and, from Git history: apps per tier and per status, SBOM coverage, warnings
+            ("dashboard-history", format!("{with_history}dashboard/"), 7),
         ];
         for (width, height) in [(1280u32, 900u32), (390, 844)] {
             b.viewport(width, height).await;

@@ -547,6 +547,14 @@ fn init_sample_generates_a_valid_spread_catalog() {
     let (code, v) = check_json(&dir, &["--rev", "HEAD"]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!(v["summary"]["apps_total"], 300);
+    // six months of usage and cost per app, every row good
+    let usage = std::fs::read_to_string(dir.join("signals/usage-sample.csv")).unwrap();
+    assert_eq!(usage.lines().count(), 1 + 300 * 6);
+    let bad: Vec<String> = codes(&v)
+        .into_iter()
+        .filter(|c| ["BZ0221", "BZ0222", "BZ0223", "BZ0224"].contains(&c.as_str()))
+        .collect();
+    assert!(bad.is_empty(), "{bad:?}");
     let cat = Catalog::load(&Snapshot::from_dir(&dir).unwrap()).unwrap();
     assert!(cat.teams.len() >= 20);
     use bazaar::manifest::*;

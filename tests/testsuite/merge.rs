@@ -652,6 +652,24 @@ fn the_site_shows_each_apps_approval_trail_and_the_median_time_to_merge() {
     assert!(other.contains("No signed merge has changed this app yet."));
     let dash = std::fs::read_to_string(r.dir.join("public/dashboard/index.html")).unwrap();
     assert!(dash.contains("hours over 1 signed merges"), "{dash}");
+    // a rebuild takes the verdicts kept by commit id and shows the same trail
+    let kept = std::fs::read_dir(r.dir.join(".git/bazaar"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("audit-verdicts-")
+        });
+    assert!(kept, "the verdicts are kept");
+    let b = bazaar(&["build", "--root", r.dir.to_str().unwrap(), "--rev", "main"]);
+    assert_eq!(b.code, 0, "{}", b.stderr);
+    let again = std::fs::read_to_string(
+        r.dir
+            .join("public/apps/com.acme.security.password-strength-meter/index.html"),
+    )
+    .unwrap();
+    assert_eq!(again, page, "the same page from the kept verdicts");
     // tampering shows on the trail too
     forge_tip(&r.dir, "main", |raw| {
         raw.replace("Bazaar-Risk: medium", "Bazaar-Risk: low")
