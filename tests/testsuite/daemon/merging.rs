@@ -109,6 +109,22 @@ fn trailers(remote: &Remote, commit: &str) -> String {
     )
 }
 
+/// `bazaar audit --recompute` accepts a clone of the remote's main.
+fn audit_passes(remote: &Remote) {
+    let clone = tempfile::tempdir().unwrap();
+    git(
+        clone.path(),
+        &["clone", "-q", remote.bare.path().to_str().unwrap(), "c"],
+    );
+    let audit = support::bazaar(&[
+        "audit",
+        "--root",
+        clone.path().join("c").to_str().unwrap(),
+        "--recompute",
+    ]);
+    assert_eq!(audit.code, 0, "{}\n{}", audit.stdout, audit.stderr);
+}
+
 /// A second change to the same app, still medium risk.
 fn reword(w: &Path) {
     edit(
@@ -259,18 +275,7 @@ async fn daemon_merges_when_every_required_role_approved_the_current_head() {
         .collect();
     assert_eq!(finals.len(), 1);
     // stock git and `bazaar audit` accept main
-    let clone = tempfile::tempdir().unwrap();
-    git(
-        clone.path(),
-        &["clone", "-q", remote.bare.path().to_str().unwrap(), "c"],
-    );
-    let audit = support::bazaar(&[
-        "audit",
-        "--root",
-        clone.path().join("c").to_str().unwrap(),
-        "--recompute",
-    ]);
-    assert_eq!(audit.code, 0, "{}\n{}", audit.stdout, audit.stderr);
+    audit_passes(&remote);
     // the site follows main: the app page shows the new data class
     let page = data
         .path()
@@ -373,18 +378,7 @@ async fn daemon_team_grants_count_the_pull_requests_own_roster_does_not_and_poli
     assert!(frank.ends_with("team=acme/sec-team"), "{frank}");
     assert!(t.contains("Bazaar-Approval: erin role=admin"), "{t}");
     assert!(!t.contains("mallory"), "{t}");
-    let clone = tempfile::tempdir().unwrap();
-    git(
-        clone.path(),
-        &["clone", "-q", remote.bare.path().to_str().unwrap(), "c"],
-    );
-    let audit = support::bazaar(&[
-        "audit",
-        "--root",
-        clone.path().join("c").to_str().unwrap(),
-        "--recompute",
-    ]);
-    assert_eq!(audit.code, 0, "{}\n{}", audit.stdout, audit.stderr);
+    audit_passes(&remote);
     assert!(api.violations().is_empty(), "{:?}", api.violations());
 }
 
@@ -657,4 +651,32 @@ async fn daemon_sigkill_during_the_check_and_the_site_build_leaves_everything_wh
     assert!(checked > 10, "{checked} links checked");
     assert_eq!(merges_of(&remote, &h).len(), 1);
     all_signed_since(&remote, &main);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn daemon_reconcile_catches_what_was_missed_while_it_was_down() {
+    let api = StandIn::start().await;
+    let remote = Remote::signed(|_| {});
+    api.serve_git(remote.bare.path());
+    let main = remote.main_sha();
+    // a low-risk pull request opened while no daemon ran: no webhook ever reaches one
+    let h = remote.push_pull(8, &main, low_risk);
+    api.set_pull(8, &h, &main);
+    let data = tempfile::tempdir().unwrap();
+    let d = merging_daemon(&api, &remote, &data.path().join("d")).await;
+    // the reconcile at start checks it, merges it (no role needed) and publishes the site
+    until("the missed pull request to be merged", &d, || {
+        merges_of(&remote, &h).len() == 1
+    })
+    .await;
+    d.settle().await;
+    let merged = remote.main_sha();
+    remote.verify(&merged).unwrap();
+    let published = data.path().join("d/published");
+    until("the site of the merge", &d, || {
+        std::fs::read_to_string(&published).is_ok_and(|p| p.trim() == merged)
+    })
+    .await;
+    assert!(!api.is_open(8));
+    assert!(api.violations().is_empty(), "{:?}", api.violations());
 }
