@@ -201,12 +201,11 @@ fn base_limits_per_app_findings_to_changed_apps_but_cross_checks_see_everything(
         .flat_map(|folder| std::fs::read_dir(folder.unwrap().path()).unwrap())
         .map(|e| e.unwrap().path());
     for path in segments {
-        let text = std::fs::read_to_string(&path).unwrap();
-        std::fs::write(
-            &path,
-            format!("garbage\n{{\"oid\": 1}}\n{}", &text[..text.len() / 2]),
-        )
-        .unwrap();
+        // segments may be binary (the similar-apps base index): damaged as bytes
+        let bytes = std::fs::read(&path).unwrap();
+        let mut damaged = b"garbage\n{\"oid\": 1}\n".to_vec();
+        damaged.extend_from_slice(&bytes[..bytes.len() / 2]);
+        std::fs::write(&path, damaged).unwrap();
     }
     let (code3, v3) = check_json(p, &["--base", "main", "--rev", "HEAD"]);
     assert_eq!((code3, &v3), (code, &v));
