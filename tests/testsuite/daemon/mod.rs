@@ -1,6 +1,7 @@
 //! `bazaar daemon` end to end on loopback: the real binary, a real bare Git repository as the
 //! remote, and a stand-in for GitHub's REST API validated against GitHub's OpenAPI description.
 
+mod crashes;
 mod e2e;
 mod merging;
 mod openapi;
