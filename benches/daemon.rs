@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{Method, Uri};
 use serde_json::{Value, json};
+
+mod common;
+
+use common::{Daemon, free_port, git};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bazaar");
 const SECRET: &str = "bench-secret";
@@ -72,15 +76,6 @@ async fn forge(State(f): State<Shared>, method: Method, uri: Uri, body: Bytes) -
     v.to_string()
 }
 
-struct Daemon(Child);
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn start(api: &str, remote: &Path, data: &Path, port: u16) -> Daemon {
     let child = Command::new(BIN)
         .arg("daemon")
@@ -111,26 +106,6 @@ async fn wait_up(http: &reqwest::Client, url: &str) {
     }
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new("git")
-        .args([
-            "-c",
-            "user.name=Bench",
-            "-c",
-            "user.email=bench@example.com",
-        ])
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("git");
-    assert!(
-        out.status.success(),
-        "git {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
 fn payload(n: u64, head: &str, pad: usize) -> Vec<u8> {
     serde_json::to_vec(&json!({
         "action": "synchronize",
@@ -140,14 +115,6 @@ fn payload(n: u64, head: &str, pad: usize) -> Vec<u8> {
         "sender": {"login": "jane-doe"},
     }))
     .unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn throughput(api: &str, remote: &Path, tmp: &Path) {

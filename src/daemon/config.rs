@@ -482,6 +482,47 @@ mod tests {
     }
 
     #[test]
+    fn publish_targets_are_read_and_a_wrong_one_is_named() {
+        let c = Config::from_sources(&src(BASE, None)).unwrap();
+        assert!(c.publish_branch.is_none() && c.publish_bucket.is_none());
+        assert_eq!(c.main_branch, "main");
+        let mut pairs = BASE.to_vec();
+        pairs.extend([
+            ("BAZAAR_PUBLISH_BRANCH", "gh-pages"),
+            ("BAZAAR_PUBLISH_BUCKET", "s3://acme-site/catalog"),
+            ("BAZAAR_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("BAZAAR_S3_ACCESS_KEY_ID", "AKIA1"),
+            ("BAZAAR_S3_SECRET_ACCESS_KEY", "s3cret-value"),
+        ]);
+        let c = Config::from_sources(&src(&pairs, None)).unwrap();
+        assert_eq!(c.publish_branch.as_deref(), Some("gh-pages"));
+        let b = c.publish_bucket.as_ref().unwrap();
+        assert_eq!(
+            (b.name.as_str(), b.prefix.as_str()),
+            ("acme-site", "catalog")
+        );
+        assert!(
+            b.allow_http,
+            "an http:// endpoint (a local S3-compatible server)"
+        );
+        assert!(!format!("{c:?}").contains("s3cret-value"));
+        for (name, value, named) in [
+            ("BAZAAR_PUBLISH_BRANCH", "gh pages", "BAZAAR_PUBLISH_BRANCH"),
+            (
+                "BAZAAR_PUBLISH_BUCKET",
+                "s3://Bad_Bucket",
+                "BAZAAR_PUBLISH_BUCKET",
+            ),
+            ("BAZAAR_S3_ACCESS_KEY_ID", "", "BAZAAR_S3_ACCESS_KEY_ID"),
+        ] {
+            let mut bad: Vec<_> = pairs.iter().copied().filter(|(k, _)| *k != name).collect();
+            bad.push((name, value));
+            let e = Config::from_sources(&src(&bad, None)).unwrap_err();
+            assert!(e.to_string().contains(named), "{name}={value:?}: {e}");
+        }
+    }
+
+    #[test]
     fn lifecycle_sweep_settings_default_to_daily_and_80_writes() {
         let c = Config::from_sources(&src(BASE, None)).unwrap();
         assert_eq!(c.sweep_every, Some(Duration::from_secs(86_400)));

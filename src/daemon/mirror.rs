@@ -34,7 +34,8 @@ pub enum MirrorError {
 pub struct Mirror {
     dir: PathBuf,
     remote: String,
-    /// One fetch at a time: concurrent fetches into one repository fight over ref locks.
+    /// One fetch at a time: concurrent fetches into one repository fight over ref locks. Also
+    /// held by [`Mirror::hold`] while a merge or sweep writes the mirror's branches.
     fetching: Mutex<()>,
 }
 
@@ -175,6 +176,12 @@ impl Mirror {
         .map(|_| ())
     }
 
+    /// Keeps every fetch out while the guard lives: a merge or sweep that judges the mirror's
+    /// main and moves it (with a compare-and-swap) must not see a fetch move it meanwhile.
+    pub fn hold(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.fetching.lock().expect("lock")
+    }
+
     /// Fetches one branch.
     pub fn fetch_branch(&self, branch: &str, token: Option<&Secret>) -> Result<(), MirrorError> {
         let _one = self.fetching.lock().expect("lock");
@@ -215,7 +222,9 @@ impl Mirror {
 
     /// Pushes commit `new` to `branch` on the remote only if the remote branch is still at
     /// `expected` (a lease: the remote checks the old value under its ref lock, so of two
-    /// daemons pushing onto the same tip one wins and the other is told). Never forced.
+    /// daemons pushing onto the same tip one wins and the other is told). Never forced. The
+    /// stock client, not [`crate::git::write::push_with_lease`] (libgit2, for `bazaar merge
+    /// --push`): it carries the App's token over HTTPS like the mirror's fetches.
     pub fn push_with_lease(
         &self,
         branch: &str,

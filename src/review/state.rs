@@ -442,6 +442,15 @@ mod tests {
                 .iter()
                 .any(|(l, _, w)| l == "bob" && *w == Ignored::ChangesRequested)
         );
+        // GitHub keeps both times to the second: an approval in the second of the first
+        // check run counts (it was read as "before Bazaar saw the head" until the benchmark
+        // caught it), one a second earlier does not
+        let at_seen = review(5, "bob", Approved, HEAD, "2026-11-30T10:00:00Z");
+        let s = approval_state(&[at_seen], &required(), &roster(), &teams, sub());
+        assert_eq!(s.approvals().len(), 1, "{s:?}");
+        let before = review(6, "bob", Approved, HEAD, "2026-11-30T09:59:59Z");
+        let s = approval_state(&[before], &required(), &roster(), &teams, sub());
+        assert!(s.approvals().is_empty());
         // a team the forge could not list grants nothing, and says so
         let mut teams = Teams::new();
         teams.insert("acme/sec".into(), Err("403".into()));

@@ -130,8 +130,12 @@ pub async fn check_pull<F: Forge>(
         }));
     }
     if !ready || !current {
-        let waiting = state.as_ref().map(|s| s.missing().join(", "));
-        pending(ctx, &run, &rendered.output, waiting.as_deref(), None).await?;
+        let title = match &state {
+            _ if !current => "Waiting: the pull request moved during the check".to_string(),
+            Some(s) => format!("Waiting for approval: {}", s.missing().join(", ")),
+            None => "Waiting: the base's roster could not be read".to_string(),
+        };
+        pending(ctx, &run, &rendered.output, &title, "").await?;
         return Ok(Outcome::Reported("waiting"));
     }
     let approvals = state.map(|s| s.approvals()).unwrap_or_default();
@@ -143,33 +147,24 @@ pub async fn check_pull<F: Forge>(
         }
         Merge::AlreadyMerged => finish::after_close(ctx, &pull).await,
         Merge::Refused(reasons) => {
-            pending(ctx, &run, &rendered.output, None, Some(&reasons)).await?;
+            let why: String = reasons.iter().map(|r| format!("- {r}\n")).collect();
+            let title = "Approved, but the merge was refused";
+            pending(ctx, &run, &rendered.output, title, &why).await?;
             Ok(Outcome::Reported("refused"))
         }
     }
 }
 
-/// Keeps the run pending, saying what it waits for.
+/// Keeps the run pending under `title`, with `why` above the report's summary.
 async fn pending<F: Forge>(
     ctx: &Ctx<F>,
     run: &CheckRun,
     output: &CheckOutput,
-    waiting: Option<&str>,
-    refused: Option<&[String]>,
+    title: &str,
+    why: &str,
 ) -> Result<(), JobError> {
-    let (title, why) = match (waiting, refused) {
-        (_, Some(reasons)) => (
-            "Approved, but the merge was refused".to_string(),
-            reasons
-                .iter()
-                .map(|r| format!("- {r}\n"))
-                .collect::<String>(),
-        ),
-        (Some(roles), None) => (format!("Waiting for approval: {roles}"), String::new()),
-        (None, None) => ("Waiting".to_string(), String::new()),
-    };
     let out = CheckOutput {
-        title: report::cut(&title, 255),
+        title: report::cut(title, 255),
         summary: report::cut(&format!("{why}\n{}", output.summary), report::MAX_SUMMARY),
         annotations: Vec::new(),
     };

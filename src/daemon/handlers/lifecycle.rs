@@ -15,7 +15,6 @@ use super::super::Ctx;
 use super::super::mirror::{MirrorError, Pushed};
 use super::lifecycle_issues::{Notified, notify};
 
-/// The branch the sweep keeps.
 /// Sweeps of a main that keeps moving before the run gives up until the next one.
 const TRIES: usize = 3;
 
@@ -147,7 +146,9 @@ pub async fn sweep_once<F: Forge>(ctx: &Ctx<F>) -> Result<SweepRun, SweepRunErro
         let sweep_ctx = ctx.config.context.clone();
         let key = key.clone();
         let b = branch.clone();
+        let mirror = ctx.mirror.clone();
         let (plan, applied) = tokio::task::spawn_blocking(move || {
+            let _no_fetch = mirror.hold();
             let plan = lifecycle::plan(
                 &sweep_ctx,
                 &SweepOptions {

@@ -70,9 +70,13 @@ pub async fn merge_pull<F: Forge>(
             ..Default::default()
         };
         let judge = ctx.config.context.clone();
-        let merged = tokio::task::spawn_blocking(move || merge(&judge, &opts))
-            .await
-            .map_err(|e| JobError::Panicked(e.to_string()))?;
+        let mirror = ctx.mirror.clone();
+        let merged = tokio::task::spawn_blocking(move || {
+            let _no_fetch = mirror.hold();
+            merge(&judge, &opts)
+        })
+        .await
+        .map_err(|e| JobError::Panicked(e.to_string()))?;
         let merged = match merged {
             Ok(m) => m,
             Err(MergeError::UpToDate(_)) => return Ok(Merge::AlreadyMerged),
