@@ -684,6 +684,7 @@ fn required_roles(
         catalog: &catalog,
         policies,
         config: config.as_ref(),
+        signals: None,
         ctx: &Context {
             today: Some(day),
             caches: false,

@@ -249,6 +249,19 @@ pub fn check_with(
         Some(b) => parse_manifest(b, "bazaar.toml", manifest::parse_config),
         None => catalog.config.clone(),
     };
+    // the head's signals: what its policies read on a full check, and its signals findings
+    // (which a submission that changes no signals file does not have)
+    let head_signals = match &diff {
+        Some(d)
+            if !d
+                .paths
+                .iter()
+                .any(|p| p.starts_with(crate::signals::FOLDER)) =>
+        {
+            None
+        }
+        _ => crate::discovery::read_signals(&head, &catalog),
+    };
     let load_time = started.elapsed();
     let (verdict, policy_findings) = judge(&Judged {
         head: &head,
@@ -257,6 +270,7 @@ pub fn check_with(
         catalog: &catalog,
         policies: &policies,
         config: config.as_ref(),
+        signals: base.is_none().then_some(head_signals.as_ref()),
         ctx,
     });
     let evaluated = started.elapsed() - load_time;
@@ -278,6 +292,7 @@ pub fn check_with(
         &catalog,
         diff.as_ref(),
         config.as_ref(),
+        head_signals.as_ref(),
     ));
     if let Some(d) = &diff {
         let governed = d.governance_paths();
@@ -369,6 +384,9 @@ pub struct Judged<'a> {
     pub policies: &'a PolicySet,
     /// The settings (the base's on a submission).
     pub config: Option<&'a Config>,
+    /// The signals of the snapshot the policies read (the base's on a submission), when the
+    /// caller has read them (`Some(None)`: it has none); `None` reads them.
+    pub signals: Option<Option<&'a crate::signals::Signals>>,
     /// The engine, limits, caches and day of the run.
     pub ctx: &'a Context,
 }
@@ -385,11 +403,11 @@ pub fn judge(j: &Judged<'_>) -> (Verdict, Vec<(Finding, Vec<String>)>) {
         std::borrow::Cow::Borrowed(j.policies)
     };
     let today = j.ctx.today();
-    let ctx = InputContext::new(j.config, today).with_signals(crate::discovery::policy_signals(
-        j.base.unwrap_or(j.head),
-        j.catalog,
-        today,
-    ));
+    let signals = match j.signals {
+        Some(read) => read.map(|s| s.policy_input(today)).unwrap_or_default(),
+        None => crate::discovery::policy_signals(j.base.unwrap_or(j.head), j.catalog, today),
+    };
+    let ctx = InputContext::new(j.config, today).with_signals(signals);
     let mut base_apps: BTreeMap<String, App> = BTreeMap::new();
     if let (Some(b), Some(d)) = (j.base, j.diff) {
         for c in &d.apps {

@@ -11,17 +11,41 @@ use crate::manifest::Config;
 
 /// Findings for a check: likely duplicates of the apps a submission adds, and the signals
 /// files' problems (on a submission, only in the signals files it changed). None of them
-/// blocks.
+/// blocks. `signals` are the head's when the caller has read them already.
 pub fn check_findings(
     head: &Snapshot,
     catalog: &Catalog,
     diff: Option<&Diff>,
     config: Option<&Config>,
+    signals: Option<&crate::signals::Signals>,
 ) -> Vec<Finding> {
     let mut out = crate::similar::findings_for_added(head, catalog, diff, config);
-    let signals = crate::signals::load(head, &crate::signals::known_ids(catalog));
+    // a submission that changes no signals file has no signals findings: nothing to read
+    if diff.is_some_and(|d| {
+        !d.paths
+            .iter()
+            .any(|p| p.starts_with(crate::signals::FOLDER))
+    }) {
+        return out;
+    }
+    let read;
+    let signals = match signals {
+        Some(s) => s,
+        None => {
+            read = crate::signals::load(head, &crate::signals::known_ids(catalog));
+            &read
+        }
+    };
     out.extend(signals.findings_for(diff.map(|d| &d.paths)));
     out
+}
+
+/// The signals of a snapshot, when it has a signals folder (`None` otherwise: nothing to read).
+pub fn read_signals(snap: &Snapshot, catalog: &Catalog) -> Option<crate::signals::Signals> {
+    snap.entries
+        .keys()
+        .any(|p| p.starts_with(crate::signals::FOLDER))
+        .then(|| crate::signals::load(snap, &crate::signals::known_ids(catalog)))
 }
 
 /// Each app's last complete month of signals, for the policies (`input.signals`). On a
@@ -32,12 +56,7 @@ pub fn policy_signals(
     catalog: &Catalog,
     today: chrono::NaiveDate,
 ) -> BTreeMap<String, Value> {
-    if !snap
-        .entries
-        .keys()
-        .any(|p| p.starts_with(crate::signals::FOLDER))
-    {
-        return BTreeMap::new();
-    }
-    crate::signals::load(snap, &crate::signals::known_ids(catalog)).policy_input(today)
+    read_signals(snap, catalog)
+        .map(|s| s.policy_input(today))
+        .unwrap_or_default()
 }
