@@ -19,10 +19,10 @@ use serde::Serialize;
 use serde_json::json;
 
 use crate::catalog::{Catalog, team_of};
-use crate::check::{CheckError, CheckOptions, check};
+use crate::check::CheckError;
 use crate::context::Context;
 use crate::diagnostics::Severity;
-use crate::policy::{InputContext, PolicySet, app_input, sbom_input};
+use crate::policy::{InputContext, PolicySet};
 
 pub use members::{Members, Membership, OwnersLeft};
 pub use notice::{Attention, reminder_key};
@@ -104,6 +104,9 @@ pub enum SweepError {
     Decision(String),
 }
 
+/// The policies' rule that decides a sweep.
+const SWEEP_RULE: &str = "data.bazaar.sweep.actions";
+
 /// The rank of a target state: a sweep makes at most one change per app, the strongest.
 fn rank(to: &str) -> u8 {
     match to {
@@ -116,83 +119,71 @@ fn rank(to: &str) -> u8 {
 /// Plans the sweep of the checked-out revision on the context's day.
 pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     let at = ctx.today();
-    let checked = check(
-        ctx,
-        &CheckOptions {
-            root: opts.root.clone(),
-            rev: Some(opts.rev.clone().unwrap_or_else(|| "HEAD".into())),
-            base: None,
-        },
-    )?;
-    let commit = match &checked.head.origin {
+    let rev = opts.rev.clone().unwrap_or_else(|| "HEAD".into());
+    let head = crate::check::snapshot(&opts.root, Some(&rev))?;
+    let commit = match &head.origin {
         crate::source::Origin::Rev { commit, .. } => commit.clone(),
         crate::source::Origin::Dir(_) => String::new(),
     };
-    let catalog = &checked.catalog;
-    let mut policies = PolicySet::load(&checked.head, false, ctx).map_err(CheckError::from)?;
+    let catalog = Catalog::load(&head).map_err(CheckError::from)?;
+    let catalog = &catalog;
+    let mut policies = PolicySet::load(&head, false, ctx).map_err(CheckError::from)?;
     if !policies.is_ok() {
         return Err(SweepError::Policies(policies.errors[0].message.clone()));
     }
     if policies.reads_catalog() {
         policies.set_catalog(catalog);
     }
-    // warnings whose remediation deadline has passed, by app id
-    let mut overdue: BTreeMap<&str, Vec<serde_json::Value>> = BTreeMap::new();
-    for f in &checked.report.findings {
-        if let (Severity::Warning, Some(app), Some(deadline)) = (f.severity, &f.app, f.deadline)
-            && deadline < at
-        {
-            overdue.entry(app.as_str()).or_default().push(json!({
-                "code": f.code.as_str(), "deadline": deadline.to_string(), "message": f.message,
-            }));
-        }
-    }
-    let input_ctx = InputContext::new(catalog.config.as_ref(), at);
+    // the apps' input as a check builds it (signals included): one input per app gives both
+    // its verdict (whose overdue warnings the sweep reads) and the sweep's decisions
+    let signals = crate::discovery::read_signals(&head, catalog)
+        .map(|s| s.policy_input(at))
+        .unwrap_or_default();
+    let input_ctx = InputContext::new(catalog.config.as_ref(), at).with_signals(signals);
+    let owners_left = |entry: &crate::catalog::AppEntry| match &opts.members {
+        Members::Unknown(_) => None,
+        Members::Known(m) => match m.judge(&entry.app, catalog.teams.get(team_of(&entry.dir))) {
+            OwnersLeft::Unknown => None,
+            OwnersLeft::Present => Some(false),
+            OwnersLeft::Left(_) => Some(true),
+        },
+    };
+    let extend = |entry: &crate::catalog::AppEntry,
+                  warnings: &[crate::diagnostics::Finding],
+                  input: &mut serde_json::Value| {
+        // warnings whose remediation deadline has passed
+        let overdue: Vec<serde_json::Value> = warnings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning && f.deadline.is_some_and(|d| d < at))
+            .map(|f| {
+                json!({
+                    "code": f.code.as_str(),
+                    "deadline": f.deadline.map(|d| d.to_string()),
+                    "message": f.message,
+                })
+            })
+            .collect();
+        let sbom_age = input["sbom"]["document"]["metadata"]["timestamp"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| (at - t.date_naive()).num_days());
+        input["sweep"] = json!({
+            "overdue_warnings": overdue,
+            "sbom_age_days": sbom_age,
+            "owners_left": owners_left(entry),
+        });
+    };
+    let decided: Vec<Result<Vec<serde_json::Value>, SweepError>> =
+        crate::policy::warnings_then(&policies, catalog, &head, &input_ctx, SWEEP_RULE, &extend)
+            .into_iter()
+            .zip(&catalog.apps)
+            .map(|(actions, entry)| {
+                actions.map_err(|e| SweepError::Decision(format!("{}: {e}", entry.app.id)))
+            })
+            .collect();
     let mut changes = Vec::new();
     let mut reminders = Vec::new();
     let mut attention = Vec::new();
-    // every app's decisions, evaluated in parallel (one engine per thread, analysed once)
-    policies.prepare();
-    use rayon::prelude::*;
-    let decided: Vec<Result<Vec<serde_json::Value>, SweepError>> = catalog
-        .apps
-        .par_iter()
-        .map_init(
-            || policies.clone(),
-            |engine, entry| {
-                let app = &entry.app;
-                let sbom = sbom_input(&checked.head, entry);
-                let sbom_age = sbom["document"]["metadata"]["timestamp"]
-                    .as_str()
-                    .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
-                    .map(|t| (at - t.date_naive()).num_days());
-                let mut input = app_input(
-                    entry,
-                    catalog.teams.get(team_of(&entry.dir)),
-                    None,
-                    sbom,
-                    &input_ctx,
-                );
-                let owners_left = match &opts.members {
-                    Members::Unknown(_) => None,
-                    Members::Known(m) => match m.judge(app, catalog.teams.get(team_of(&entry.dir)))
-                    {
-                        OwnersLeft::Unknown => None,
-                        OwnersLeft::Present => Some(false),
-                        OwnersLeft::Left(_) => Some(true),
-                    },
-                };
-                input["sweep"] = json!({
-                    "overdue_warnings": overdue.get(app.id.as_str()).cloned().unwrap_or_default(),
-                    "sbom_age_days": sbom_age,
-                    "owners_left": owners_left,
-                });
-                engine
-                    .eval_rule_with("data.bazaar.sweep.actions", input)
-                    .map_err(|e| SweepError::Decision(format!("{}: {e}", app.id)))
-            },
-        )
-        .collect();
     for (entry, actions) in catalog.apps.iter().zip(decided) {
         let app = &entry.app;
         let actions = actions?;

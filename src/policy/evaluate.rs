@@ -114,6 +114,103 @@ pub fn evaluate_apps(
     evaluate_apps_until(set, catalog, snap, dirs, base_apps, ctx, use_cache, None).0
 }
 
+/// What deciding one app needs besides its input: shared by every thread of one evaluation.
+struct Decide<'a> {
+    catalog: &'a Catalog,
+    ctx: &'a InputContext,
+    cache: &'a cache::VerdictCache,
+    /// The policies' fingerprint when decisions are cached.
+    fingerprint: Option<u128>,
+    deadline_days: i64,
+}
+
+impl<'a> Decide<'a> {
+    fn new(
+        set: &PolicySet,
+        catalog: &'a Catalog,
+        ctx: &'a InputContext,
+        cache: &'a cache::VerdictCache,
+        use_cache: bool,
+    ) -> Self {
+        Decide {
+            catalog,
+            ctx,
+            cache,
+            fingerprint: use_cache.then(|| set.fingerprint(catalog)),
+            deadline_days: deadline_days(ctx),
+        }
+    }
+
+    /// The verdict of one app on its input (from the cache, or evaluated), and the decision to
+    /// remember when it was evaluated.
+    fn verdict(
+        &self,
+        set: &mut PolicySet,
+        vm: Option<&mut regorus::rvm::vm::RegoVM>,
+        entry: &crate::catalog::AppEntry,
+        input: &serde_json::Value,
+    ) -> (AppVerdict, Option<CacheEntry>) {
+        let key = self.fingerprint.map(|f| cache::key(f, input));
+        let cached = key
+            .as_ref()
+            .and_then(|k| self.cache.get(k))
+            .and_then(|j| Value::from_json_str(j).ok());
+        let (raw, fresh) = match cached {
+            Some(v) => (Ok(v), None),
+            None => {
+                let raw = set.eval_fast(vm, input);
+                let fresh = key.and_then(|k| {
+                    let json = raw.as_ref().ok()?.to_json_str().ok()?;
+                    Some((k, json))
+                });
+                (raw, fresh)
+            }
+        };
+        let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(self.ctx.today);
+        let manifest = self.catalog.sources.get(&entry.manifest_path());
+        let verdict = set.interpret(
+            raw,
+            manifest.map(|m| (m, &entry.app.spans)),
+            &entry.app.id,
+            anchor + chrono::Duration::days(self.deadline_days),
+            chrono::Duration::days(self.deadline_days),
+        );
+        (verdict, fresh)
+    }
+}
+
+/// The set prepared once (rayon calls `map_init` once per job, not per thread: each clones an
+/// engine that is already prepared).
+fn prepared(set: &PolicySet) -> std::borrow::Cow<'_, PolicySet> {
+    if set.prepared {
+        std::borrow::Cow::Borrowed(set)
+    } else {
+        let mut s = set.clone();
+        s.prepare();
+        std::borrow::Cow::Owned(s)
+    }
+}
+
+/// The decision cache of a snapshot, when the run uses caches.
+fn open_cache(snap: &Snapshot, use_cache: bool) -> cache::VerdictCache {
+    snap.cache_dir()
+        .filter(|_| use_cache)
+        .map(|d| cache::VerdictCache::open(&d, "verdicts"))
+        .unwrap_or_default()
+}
+
+/// Remembers fresh decisions (a cache that cannot be written only costs time next run).
+fn remember(mut cache: cache::VerdictCache, fresh: impl IntoIterator<Item = CacheEntry>) {
+    let mut any = false;
+    for (k, v) in fresh {
+        cache.insert(k, v);
+        any = true;
+    }
+    if any {
+        let _ = cache.save();
+    }
+}
+
 /// [`evaluate_apps`] that stops starting new evaluations at `until`; the flag is true when it
 /// stopped before every app was evaluated (the results are then partial).
 #[allow(clippy::too_many_arguments)]
@@ -129,28 +226,9 @@ pub fn evaluate_apps_until(
 ) -> (Vec<(String, AppVerdict)>, bool) {
     let stopped = std::sync::atomic::AtomicBool::new(false);
     use rayon::prelude::*;
-    let deadline_days = deadline_days(ctx);
-    let grace = chrono::Duration::days(deadline_days);
-    // rayon calls map_init once per job, not per thread: clone an engine that is already prepared
-    let prepared;
-    let set = if set.prepared {
-        set
-    } else {
-        let mut s = set.clone();
-        s.prepare();
-        prepared = s;
-        &prepared
-    };
-    let fingerprint = if use_cache {
-        set.fingerprint(catalog)
-    } else {
-        0
-    };
-    let mut cache = snap
-        .cache_dir()
-        .filter(|_| use_cache)
-        .map(|d| cache::VerdictCache::open(&d, "verdicts"))
-        .unwrap_or_default();
+    let set = prepared(set);
+    let cache = open_cache(snap, use_cache);
+    let decide = Decide::new(&set, catalog, ctx, &cache, use_cache);
     // After one app's evaluation fails (error, time limit), the policy is broken for all: stop
     // instead of paying the time limit once per app.
     let broken = std::sync::atomic::AtomicBool::new(false);
@@ -159,7 +237,7 @@ pub fn evaluate_apps_until(
         .filter_map(|d| catalog.app_in(d))
         .map_init(
             || {
-                let set = set.clone();
+                let set = set.clone().into_owned();
                 let vm = set.vm();
                 (set, vm)
             },
@@ -179,34 +257,7 @@ pub fn evaluate_apps_until(
                     sbom_input(snap, entry),
                     ctx,
                 );
-                let key = if use_cache {
-                    cache::key(fingerprint, &input)
-                } else {
-                    String::new()
-                };
-                let (raw, fresh) = match cache.get(&key).and_then(|j| Value::from_json_str(j).ok())
-                {
-                    Some(v) => (Ok(v), None),
-                    None => {
-                        let raw = set.eval_fast(vm.as_mut(), input);
-                        let fresh = raw
-                            .as_ref()
-                            .ok()
-                            .and_then(|v| v.to_json_str().ok())
-                            .map(|j| (key, j));
-                        (raw, fresh)
-                    }
-                };
-                let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
-                let deadline = anchor + chrono::Duration::days(deadline_days);
-                let manifest = catalog.sources.get(&entry.manifest_path());
-                let verdict = set.interpret(
-                    raw,
-                    manifest.map(|m| (m, &entry.app.spans)),
-                    &entry.app.id,
-                    deadline,
-                    grace,
-                );
+                let (verdict, fresh) = decide.verdict(set, vm.as_mut(), entry, &input);
                 if verdict
                     .findings
                     .iter()
@@ -220,13 +271,70 @@ pub fn evaluate_apps_until(
         .flatten()
         .collect();
     let mut out = Vec::with_capacity(results.len());
+    let mut fresh_all = Vec::new();
     for (dir, verdict, fresh) in results {
-        if let Some((k, v)) = fresh {
-            cache.insert(k, v);
-        }
+        fresh_all.extend(fresh);
         out.push((dir, verdict));
     }
-    // a cache that cannot be written only costs time next run
-    let _ = cache.save();
+    remember(cache, fresh_all);
     (out, stopped.into_inner())
+}
+
+/// Every app's warnings (`data.bazaar.warn` alone, located and given deadlines as a check gives
+/// them) and then, on the same input, a second rule of the policies (the sweep's
+/// `data.bazaar.sweep.actions`): `extend` adds to the input what the second rule needs from the
+/// warnings. One input per app is built (its SBOM read) for both, and both run on the VM when
+/// the run uses it. Not cached: the inputs hold the day, so a daily run never meets the same
+/// input twice. In the catalog's order.
+pub fn warnings_then(
+    set: &PolicySet,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    ctx: &InputContext,
+    rule: &str,
+    extend: &(
+         dyn Fn(&crate::catalog::AppEntry, &[crate::diagnostics::Finding], &mut serde_json::Value)
+             + Sync
+     ),
+) -> Vec<Result<Vec<serde_json::Value>, String>> {
+    use rayon::prelude::*;
+    let mut set = prepared(set).into_owned();
+    let warn = set.compile_rule(super::WARN_RULE);
+    let then = set.compile_rule(rule);
+    let days = deadline_days(ctx);
+    catalog
+        .apps
+        .par_iter()
+        .map_init(
+            || {
+                let s = set.clone();
+                let warn_vm = warn.clone().and_then(|p| s.vm_for(p));
+                let then_vm = then.clone().and_then(|p| s.vm_for(p));
+                (s, warn_vm, then_vm)
+            },
+            |(s, warn_vm, then_vm), entry| {
+                let team = catalog.teams.get(crate::catalog::team_of(&entry.dir));
+                let mut input = app_input(entry, team, None, sbom_input(snap, entry), ctx);
+                let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
+                let manifest = catalog.sources.get(&entry.manifest_path());
+                let warnings = s.warnings(
+                    warn_vm.as_mut(),
+                    &input,
+                    manifest.map(|m| (m, &entry.app.spans)),
+                    &entry.app.id,
+                    anchor + chrono::Duration::days(days),
+                    chrono::Duration::days(days),
+                );
+                // a warn rule that fails decides nothing: the sweep stops on it
+                if let Some(f) = warnings.iter().find(|f| f.code == Code::POLICY_ERROR) {
+                    return Err(match &f.location {
+                        Some(l) => format!("{}:{}:{}: {}", l.file, l.line, l.column, f.message),
+                        None => f.message.clone(),
+                    });
+                }
+                extend(entry, &warnings, &mut input);
+                s.eval_rule_with(then_vm.as_mut(), rule, &input)
+            },
+        )
+        .collect()
 }

@@ -10,7 +10,9 @@ mod interpret;
 mod tests;
 pub mod worker;
 
-pub use evaluate::{evaluate_apps, evaluate_apps_isolated, evaluate_apps_until, sbom_input};
+pub use evaluate::{
+    evaluate_apps, evaluate_apps_isolated, evaluate_apps_until, sbom_input, warnings_then,
+};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::num::NonZeroU32;
@@ -90,6 +92,9 @@ pub struct PolicySet {
 }
 
 const RULES: [&str; 4] = ["deny", "warn", "risk", "required_roles"];
+
+/// The rule whose findings are warnings.
+pub const WARN_RULE: &str = "data.bazaar.warn";
 
 /// Bazaar's own module that gathers the four decisions into one value.
 const RESULT_PACKAGE: &str = "data.bazaar_result";
@@ -440,7 +445,28 @@ impl PolicySet {
 
     /// A bytecode VM for this thread, when the policies compiled to one.
     pub fn vm(&self) -> Option<regorus::rvm::vm::RegoVM> {
-        let program = self.program.clone()?;
+        self.vm_for(self.program.clone()?)
+    }
+
+    /// Compiles another rule of the policies (e.g. `data.bazaar.sweep.actions`) for the VM, when
+    /// the run uses the VM (as for the decisions); `None` evaluates it with the interpreter.
+    pub fn compile_rule(
+        &mut self,
+        rule: &str,
+    ) -> Option<std::sync::Arc<regorus::rvm::program::Program>> {
+        if self.engine_kind != crate::context::Engine::Vm || !self.is_ok() {
+            return None;
+        }
+        let entry: std::sync::Arc<str> = rule.into();
+        let compiled = self.engine.compile_with_entrypoint(&entry).ok()?;
+        regorus::languages::rego::compiler::Compiler::compile_from_policy(&compiled, &[&entry]).ok()
+    }
+
+    /// A VM that runs `program` on this set's data, strict and under the same time limit.
+    pub fn vm_for(
+        &self,
+        program: std::sync::Arc<regorus::rvm::program::Program>,
+    ) -> Option<regorus::rvm::vm::RegoVM> {
         let mut vm = regorus::rvm::vm::RegoVM::new();
         vm.load_program(program);
         vm.set_data(self.engine.get_data()).ok()?;
@@ -459,9 +485,9 @@ impl PolicySet {
     pub fn eval_fast(
         &mut self,
         vm: Option<&mut regorus::rvm::vm::RegoVM>,
-        input: serde_json::Value,
+        input: &serde_json::Value,
     ) -> Result<Value, String> {
-        let input = Value::from(input);
+        let input = to_value(input)?;
         if let Some(vm) = vm {
             vm.set_input(input.clone());
             if let Ok(v) = vm.execute() {
@@ -475,17 +501,16 @@ impl PolicySet {
     }
 
     /// Evaluates another rule of the policies (e.g. `data.bazaar.sweep.actions`) on one input:
-    /// its elements as JSON (a set or array; undefined is empty), or the engine's error.
+    /// its elements as JSON (a set or array; undefined is empty), or the engine's error. `vm`
+    /// (from [`Self::compile_rule`] and [`Self::vm_for`]) runs it when given; when the VM fails,
+    /// the interpreter runs the same input again, so an error names the policy file and line.
     pub fn eval_rule_with(
         &mut self,
+        vm: Option<&mut regorus::rvm::vm::RegoVM>,
         rule: &str,
-        input: serde_json::Value,
+        input: &serde_json::Value,
     ) -> Result<Vec<serde_json::Value>, String> {
-        self.engine.set_input(Value::from(input));
-        let v = self
-            .engine
-            .eval_rule(rule.to_string())
-            .map_err(|e| e.to_string())?;
+        let v = self.eval_rule_value(vm, rule, to_value(input)?)?;
         if v == Value::Undefined || v == Value::Null {
             return Ok(Vec::new());
         }
@@ -498,6 +523,56 @@ impl PolicySet {
         }
     }
 
+    /// [`Self::eval_rule_with`]'s value, as the engine gives it.
+    pub fn eval_rule_value(
+        &mut self,
+        vm: Option<&mut regorus::rvm::vm::RegoVM>,
+        rule: &str,
+        input: Value,
+    ) -> Result<Value, String> {
+        let from_vm = vm.and_then(|vm| {
+            vm.set_input(input.clone());
+            vm.execute().ok()
+        });
+        match from_vm {
+            Some(v) => Ok(v),
+            None => {
+                self.engine.set_input(input);
+                self.engine
+                    .eval_rule(rule.to_string())
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    /// The warnings of one app from `data.bazaar.warn` alone, as [`Self::interpret`] locates
+    /// them and gives them deadlines (with its policy errors); nothing when the policies define
+    /// no `warn`.
+    pub fn warnings(
+        &mut self,
+        vm: Option<&mut regorus::rvm::vm::RegoVM>,
+        input: &serde_json::Value,
+        manifest: Option<(&SourceFile, &crate::manifest::Spans)>,
+        app_id: &str,
+        deadline: chrono::NaiveDate,
+        grace: chrono::Duration,
+    ) -> Vec<Finding> {
+        if !self.rules.contains("warn") {
+            return Vec::new();
+        }
+        let raw = to_value(input)
+            .and_then(|input| self.eval_rule_value(vm, WARN_RULE, input))
+            .map(|warn| {
+                let mut result = Value::new_object();
+                if let Ok(o) = result.as_object_mut() {
+                    o.insert(Value::from("warn"), warn);
+                }
+                result
+            });
+        self.interpret(raw, manifest, app_id, deadline, grace)
+            .findings
+    }
+
     /// Runs the policies on one input: the gathered decisions, or the engine's error.
     pub fn eval_raw(&mut self, input: serde_json::Value) -> Result<Value, String> {
         self.engine.set_input(Value::from(input));
@@ -507,4 +582,10 @@ impl PolicySet {
             .eval_rule(format!("{RESULT_PACKAGE}.result"))
             .map_err(|e| e.to_string())
     }
+}
+
+/// A JSON document as the engine's value, converted in place (no copy of the JSON first).
+fn to_value(json: &serde_json::Value) -> Result<Value, String> {
+    use serde::Deserialize;
+    Value::deserialize(json).map_err(|e| format!("the input cannot be given to the policies: {e}"))
 }

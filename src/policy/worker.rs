@@ -110,7 +110,7 @@ pub fn serve(input: impl Read, output: impl Write, memory: u64) -> std::io::Resu
                 (s, vm)
             },
             |(s, vm), input| {
-                s.eval_fast(vm.as_mut(), input)
+                s.eval_fast(vm.as_mut(), &input)
                     .and_then(|v| v.to_json_str().map_err(|e| e.to_string()))
             },
         )

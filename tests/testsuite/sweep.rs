@@ -374,3 +374,116 @@ fn the_site_keeps_a_tombstone_a_team_view_and_feed_entries_from_the_sweep() {
         "{feed}"
     );
 }
+
+/// The sweep's decisions run on the bytecode VM (the default engine) as the check's do: the same
+/// plan as the strict interpreter on every rule's day, caches cleared between the engines.
+#[test]
+fn the_vm_and_the_interpreter_plan_the_same_sweep() {
+    let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    let run = |engine: &str, at: &str| {
+        let _ = std::fs::remove_dir_all(r.dir.join(".git/bazaar"));
+        let out = std::process::Command::new(bin())
+            .args(["sweep", "--root", r.dir.to_str().unwrap(), "--at", at])
+            .args(["--dry-run", "--format", "json"])
+            .env("BAZAAR_POLICY_ENGINE", engine)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let mut decided = 0;
+    for at in ["2026-09-19", "2026-12-19", "2027-02-27", "2029-01-01"] {
+        let vm = run("vm", at);
+        assert_eq!(vm, run("interpreter", at), "on {at}");
+        decided += vm["plan"]["changes"].as_array().unwrap().len()
+            + vm["plan"]["reminders"].as_array().unwrap().len();
+    }
+    assert!(decided >= 4, "the dates were chosen so that rules fire");
+}
+
+/// A sweep rule, or a warn rule the sweep reads, whose builtin fails at run time stops the sweep
+/// with the policy's file and line, on the VM as on the interpreter (the VM's failure is re-run
+/// on the interpreter for its message): nothing is planned from a half-evaluated rule.
+#[test]
+fn a_rule_that_fails_stops_the_sweep_naming_its_file() {
+    let cases = [
+        (
+            "policies/sweep.rego",
+            "\nactions contains a if {\n\tstatus == \"active\"\n\tn := to_number(input.app.name)\n\ta := {\"kind\": \"remind\", \"rule\": \"broken\", \"evidence\": sprintf(\"%v\", [n])}\n}\n",
+        ),
+        (
+            "policies/lifecycle.rego",
+            "\nwarn contains msg if {\n\tn := to_number(input.app.name)\n\tmsg := sprintf(\"%v\", [n])\n}\n",
+        ),
+    ];
+    for (file, rule) in cases {
+        let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+        let path = r.dir.join(file);
+        let mut text = std::fs::read_to_string(&path).unwrap();
+        text.push_str(rule);
+        let line = 1 + text.lines().position(|l| l.contains("to_number")).unwrap();
+        std::fs::write(&path, text).unwrap();
+        commit_all(&r.dir, "a rule that fails");
+        for engine in ["vm", "interpreter"] {
+            let out = std::process::Command::new(bin())
+                .args(["sweep", "--root", r.dir.to_str().unwrap(), "--dry-run"])
+                .env("BAZAAR_POLICY_ENGINE", engine)
+                .env("BAZAAR_TODAY", TODAY)
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{file} {engine}: {stderr}");
+            assert!(
+                stderr.contains(&format!("{file}:{line}:"))
+                    && stderr.contains("could not parse string as number"),
+                "{file} {engine}: {stderr}"
+            );
+        }
+    }
+}
+
+/// A warning's remediation deadline (from the check's warn rules, located and dated as `check`
+/// reports them) moves an active app to maintenance-required the day after it, not on it.
+#[test]
+fn an_overdue_warning_makes_an_active_app_maintenance_required_the_day_after_its_deadline() {
+    const BOARD: &str = "com.acme.clinical-ops.clinic-capacity-board"; // review_by 2026-11-15
+    let r = signed_catalog(&["bazaar.toml", "catalog", "policies"]);
+    edit(
+        &r.dir
+            .join("catalog/clinical-ops/clinic-capacity-board/app.toml"),
+        "status = \"maintenance-required\"",
+        "status = \"active\"",
+    );
+    commit_all(&r.dir, "the board is active again");
+    // check reports the warning and its deadline: the sweep must read the same one
+    let (_, checked) = check_json(&r.dir, &[]);
+    let warning = checked["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["app"] == BOARD && f["severity"] == "warning")
+        .expect("the board has a warning")
+        .clone();
+    let deadline = warning["deadline"].as_str().unwrap().to_string();
+    assert_eq!(deadline, "2026-12-15", "{warning:#}");
+    assert!(change(&plan(&r, "2026-12-15"), BOARD).is_none());
+    let after = plan(&r, "2026-12-16");
+    let c = change(&after, BOARD).expect("maintenance-required the day after");
+    assert_eq!(
+        (c["from"].as_str(), c["to"].as_str(), c["rule"].as_str()),
+        (
+            Some("active"),
+            Some("maintenance-required"),
+            Some("warning-overdue")
+        )
+    );
+    let evidence = c["evidence"].as_str().unwrap();
+    assert!(
+        evidence.contains(warning["code"].as_str().unwrap()) && evidence.contains(&deadline),
+        "{evidence}"
+    );
+}
