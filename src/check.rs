@@ -287,6 +287,7 @@ pub fn check_with(
     findings.extend(policy_findings.into_iter().map(|(f, _)| f));
     // A broken policy blocks everything, whatever changed.
     findings.extend(policies.errors.iter().cloned());
+    let discovery_started = std::time::Instant::now();
     findings.extend(crate::discovery::check_findings(
         &head,
         &catalog,
@@ -294,6 +295,7 @@ pub fn check_with(
         config.as_ref(),
         head_signals.as_ref(),
     ));
+    let discovery_time = discovery_started.elapsed();
     if let Some(d) = &diff {
         let governed = d.governance_paths();
         if !governed.is_empty() {
@@ -357,7 +359,13 @@ pub fn check_with(
     let ms = |d: std::time::Duration| (d.as_secs_f64() * 1000.0 * 10.0).round() / 10.0;
     report.context.insert(
         "timings_ms".into(),
-        json!({ "load": ms(load_time), "policy": ms(evaluated), "total": ms(started.elapsed()) }),
+        json!({
+            "load": ms(load_time),
+            "policy": ms(evaluated),
+            // likely duplicates of added apps and the signals findings
+            "discovery": ms(discovery_time),
+            "total": ms(started.elapsed()),
+        }),
     );
     Ok(Checked {
         report,
