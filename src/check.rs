@@ -413,7 +413,22 @@ pub fn judge(j: &Judged<'_>) -> (Verdict, Vec<(Finding, Vec<String>)>) {
     let today = j.ctx.today();
     let signals = match j.signals {
         Some(read) => read.map(|s| s.policy_input(today)).unwrap_or_default(),
-        None => crate::discovery::policy_signals(j.base.unwrap_or(j.head), j.catalog, today),
+        None => {
+            // a submission's policies see its own apps' signals only: the rest are not read
+            let only: Option<BTreeSet<&str>> = j.diff.map(|d| {
+                d.head_dirs()
+                    .iter()
+                    .filter_map(|dir| j.catalog.app_in(dir))
+                    .map(|e| e.app.id.as_str())
+                    .collect()
+            });
+            crate::discovery::policy_signals(
+                j.base.unwrap_or(j.head),
+                j.catalog,
+                today,
+                only.as_ref(),
+            )
+        }
     };
     let ctx = InputContext::new(j.config, today).with_signals(signals);
     let mut base_apps: BTreeMap<String, App> = BTreeMap::new();

@@ -1,7 +1,7 @@
 //! What discovery adds to a check: likely duplicates of added apps (BZ0220) and problems in the
 //! signals files (BZ0221–BZ0224), and the signals policies see. One call each from `check`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -50,13 +50,25 @@ pub fn read_signals(snap: &Snapshot, catalog: &Catalog) -> Option<crate::signals
 
 /// Each app's last complete month of signals, for the policies (`input.signals`). On a
 /// submission pass the base: signals are not reviewed, so a submission cannot rewrite the
-/// numbers its own apps are judged by.
+/// numbers its own apps are judged by. `only` names the apps whose signals are wanted (the
+/// submission's; `None` for all).
 pub fn policy_signals(
     snap: &Snapshot,
     catalog: &Catalog,
     today: chrono::NaiveDate,
+    only: Option<&BTreeSet<&str>>,
 ) -> BTreeMap<String, Value> {
-    read_signals(snap, catalog)
-        .map(|s| s.policy_input(today))
-        .unwrap_or_default()
+    if !snap
+        .entries
+        .keys()
+        .any(|p| p.starts_with(crate::signals::FOLDER))
+    {
+        return BTreeMap::new();
+    }
+    let known = crate::signals::known_ids(catalog);
+    match only {
+        Some(ids) => crate::signals::load_for(snap, &known, ids),
+        None => crate::signals::load(snap, &known),
+    }
+    .policy_input(today)
 }

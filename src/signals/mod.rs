@@ -101,6 +101,35 @@ pub struct Signals {
 /// Reads `signals/*.csv` and `signals/*.jsonl`. `known` holds the catalog's app ids (rows for
 /// other ids are reported and dropped).
 pub fn load(snap: &Snapshot, known: &BTreeSet<&str>) -> Signals {
+    load_only(snap, known, None)
+}
+
+/// [`load`] for the policies of a few apps (a submission's): only the rows that can name one of
+/// `ids` are parsed, which gives those apps the rows [`load`] gives them (the findings are not
+/// the whole file's).
+pub fn load_for(snap: &Snapshot, known: &BTreeSet<&str>, ids: &BTreeSet<&str>) -> Signals {
+    load_only(snap, known, Some(ids))
+}
+
+/// The lines of a signals file that can hold a row of one of `ids`: a CSV's header, and every
+/// line that spells one of them (or, in JSON Lines, may escape it).
+fn lines_for(text: &str, csv: bool, ids: &BTreeSet<&str>) -> String {
+    let mut out = String::new();
+    let mut header = csv;
+    for line in text.split_inclusive('\n') {
+        let blank = line.trim().is_empty();
+        if (header && !blank)
+            || ids.iter().any(|id| line.contains(id))
+            || (!csv && line.contains('\\'))
+        {
+            header &= blank;
+            out.push_str(line);
+        }
+    }
+    out
+}
+
+fn load_only(snap: &Snapshot, known: &BTreeSet<&str>, only: Option<&BTreeSet<&str>>) -> Signals {
     let mut out = Signals::default();
     let paths: Vec<&String> = snap
         .entries
@@ -124,7 +153,10 @@ pub fn load(snap: &Snapshot, known: &BTreeSet<&str>) -> Signals {
         }
         let file = match snap.read(path, MAX_SIGNALS_BYTES) {
             Ok(Ok(bytes)) => match String::from_utf8(bytes) {
-                Ok(t) => SourceFile::new(path.as_str(), t),
+                Ok(t) => match only {
+                    Some(ids) => SourceFile::new(path.as_str(), lines_for(&t, csv, ids)),
+                    None => SourceFile::new(path.as_str(), t),
+                },
                 Err(_) => {
                     out.findings.push(Finding::new(
                         Code::SIGNAL_BAD_ROW,

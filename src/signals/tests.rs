@@ -117,3 +117,47 @@ fn a_file_without_app_or_month_columns_or_of_another_kind_is_reported() {
     assert_eq!(codes, vec!["BZ0224", "BZ0224"], "{:#?}", s.findings);
     assert!(s.by_app.is_empty());
 }
+
+/// A submission's policies read only its apps' rows: they are the rows a whole load gives those
+/// apps, from CSV (header after blank lines, a quoted id) and JSON Lines (an escaped id).
+#[test]
+fn the_rows_of_a_few_apps_are_the_rows_a_whole_load_gives_them() {
+    let files = [
+        (
+            "2026.csv",
+            format!(
+                "\n{HEADER}com.acme.a.one,2026-10,120,3,9000,0.5,99.9,130\n\"com.acme.a.two\",2026-10,7,1,,,,4\ncom.acme.a.one,2026-09,100,2,,,,90.5\n"
+            ),
+        ),
+        (
+            "2025.jsonl",
+            "{\"app\":\"com.acme.a.two\",\"month\":\"2025-12\",\"active_users\":5}\n{\"app\":\"com.acme.a.\\u006fne\",\"month\":\"2025-12\",\"active_users\":9}\n".to_string(),
+        ),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("bazaar.toml"), "").unwrap();
+    std::fs::create_dir_all(dir.path().join("signals")).unwrap();
+    for (name, text) in &files {
+        std::fs::write(dir.path().join("signals").join(name), text).unwrap();
+    }
+    let snap = Snapshot::from_dir(dir.path()).unwrap();
+    let known: BTreeSet<&str> = ["com.acme.a.one", "com.acme.a.two"].into();
+    let whole = load(&snap, &known);
+    assert!(whole.findings.is_empty(), "{:?}", whole.findings);
+    for id in ["com.acme.a.one", "com.acme.a.two"] {
+        let only = load_for(&snap, &known, &[id].into());
+        // other apps' rows may come along (a line that escapes characters is always read)
+        assert!(only.by_app.len() <= whole.by_app.len());
+        let months = |s: &Signals| {
+            s.by_app[id]
+                .iter()
+                .map(|r| (r.month, r.active_users))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(months(&only), months(&whole), "{id}");
+        assert_eq!(
+            whole.by_app[id].len(),
+            if id.ends_with("one") { 3 } else { 2 }
+        );
+    }
+}
