@@ -4,6 +4,10 @@
 
 use std::collections::HashMap;
 
+/// Maps of words: foldhash (seeded per process, as hashbrown's default) rather than SipHash,
+/// which was a large part of the time to read every README of a site build.
+type Map<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 use rust_stemmers::{Algorithm, Stemmer};
 
 /// Words that say nothing about what an app does.
@@ -18,25 +22,28 @@ const STOP: &[&str] = &[
     "your",
 ];
 
+/// The longest word of `STOP`: longer words are not looked up.
+const MAX_STOP_LEN: usize = 8;
+
 /// Counts of stems with their first spelling.
 #[derive(Debug, Default)]
 pub struct Bag {
     /// Stem → (first spelling, weighted count).
-    pub terms: HashMap<String, (String, u32)>,
+    pub terms: Map<String, (String, u32)>,
 }
 
 /// A tokenizer with its stemmer and the stems it has already computed (one per thread: words
 /// repeat across apps, and stemming is the slow part).
 pub struct Words {
     stemmer: Stemmer,
-    stems: HashMap<String, String>,
+    stems: Map<String, String>,
 }
 
 impl Default for Words {
     fn default() -> Self {
         Words {
             stemmer: Stemmer::create(Algorithm::English),
-            stems: HashMap::new(),
+            stems: Map::default(),
         }
     }
 }
@@ -69,7 +76,7 @@ impl Words {
                 lowered = raw.to_lowercase();
                 &lowered
             };
-            if STOP.binary_search(&lower).is_ok() {
+            if lower.len() <= MAX_STOP_LEN && STOP.binary_search(&lower).is_ok() {
                 continue;
             }
             if !self.stems.contains_key(lower) {
@@ -108,6 +115,7 @@ mod tests {
         let mut sorted = STOP.to_vec();
         sorted.sort_unstable();
         assert_eq!(sorted, STOP);
+        assert_eq!(STOP.iter().map(|w| w.len()).max(), Some(MAX_STOP_LEN));
     }
 
     #[test]

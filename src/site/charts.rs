@@ -54,7 +54,9 @@ pub fn line_chart(title: &str, labels: &[String], series: &[Series], y_desc: &st
             let step = n.div_ceil(8).max(1);
             chart
                 .configure_mesh()
-                .light_line_style(WHITE)
+                // no light lines: they were white on white (invisible) and most of the
+                // chart's SVG, drawn for every app page
+                .light_line_style(TRANSPARENT)
                 .bold_line_style(RGBColor(225, 225, 225))
                 .y_label_formatter(&|y| {
                     if top >= 20.0 {

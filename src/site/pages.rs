@@ -333,14 +333,20 @@ pub fn write(
     let results: Vec<Result<(u64, bool), SiteError>> = pages
         .par_iter()
         .map(|page| {
-            // the JSON is streamed into the hasher, never built as a string
+            // the JSON is streamed into the hasher, never built as a string; in blocks, as
+            // the hasher takes a few bytes at a time slowly (the same bytes: the same hash)
             let mut h = HashWriter(std::collections::hash_map::DefaultHasher::new());
             templates_fp.hash(&mut h.0);
             page.template.hash(&mut h.0);
-            let _ = serde_json::to_writer(&mut h, &page.ctx);
-            let _ = serde_json::to_writer(&mut h, &model.site);
+            let mut json = std::io::BufWriter::with_capacity(16 * 1024, &mut h);
+            let _ = serde_json::to_writer(&mut json, &page.ctx);
+            let _ = serde_json::to_writer(&mut json, &model.site);
             if let Some(i) = page.app {
-                let _ = serde_json::to_writer(&mut h, &model.apps[i]);
+                let _ = serde_json::to_writer(&mut json, &model.apps[i]);
+            }
+            let _ = std::io::Write::flush(&mut json);
+            drop(json);
+            if let Some(i) = page.app {
                 model.readmes[i].hash(&mut h.0);
             }
             let fp = h.0.finish();
@@ -363,15 +369,26 @@ pub fn write(
                     return Ok((fp, false));
                 }
             }
-            let mut ctx = tera::Context::from_value(page.ctx.clone())
-                .map_err(|e| SiteError::Template(error_chain(&e)))?;
-            ctx.insert("site", &model.site);
-            ctx.insert("root", &"../".repeat(depth(&page.path)));
+            // the context as one JSON object, moved into Tera's (`Context::insert` would
+            // serialize each value again)
+            let mut values = match &page.ctx {
+                serde_json::Value::Object(m) => m.clone(),
+                _ => {
+                    return Err(SiteError::Template(format!(
+                        "{}: a page's context must be a JSON object",
+                        page.path
+                    )));
+                }
+            };
+            values.insert("site".into(), model.site.clone());
+            values.insert("root".into(), "../".repeat(depth(&page.path)).into());
             if let Some(i) = page.app {
                 let mut app = model.apps[i].clone();
                 app["readme_html"] = markdown::render(&model.readmes[i]).into();
-                ctx.insert("app", &app);
+                values.insert("app".into(), app);
             }
+            let ctx = tera::Context::from_value(serde_json::Value::Object(values))
+                .map_err(|e| SiteError::Template(error_chain(&e)))?;
             let html = tera
                 .render(page.template, &ctx)
                 .map_err(|e| SiteError::Template(format!("{}: {}", page.path, error_chain(&e))))?;

@@ -186,22 +186,25 @@ fn index_on(
             .force_language("en".to_string())
             .build();
         let mut index = pagefind::api::PagefindIndex::new(Some(options))?;
-        for r in records {
-            let mut sort = BTreeMap::new();
-            sort.insert("name".to_string(), r.meta["title"].to_lowercase());
-            index
-                .add_custom_record(
-                    r.url,
-                    r.text,
-                    "en".into(),
-                    Some(r.meta),
-                    Some(r.filters),
-                    Some(sort),
-                )
-                .await?;
-        }
+        // all at once: fossicked in parallel, with no copy of each result (vendor/README.md)
+        let records = records
+            .into_iter()
+            .map(|r| {
+                let mut sort = BTreeMap::new();
+                sort.insert("name".to_string(), r.meta["title"].to_lowercase());
+                pagefind::api::CustomRecord {
+                    url: r.url,
+                    content: r.text,
+                    language: "en".into(),
+                    meta: Some(r.meta),
+                    filters: Some(r.filters),
+                    sort: Some(sort),
+                }
+            })
+            .collect();
+        index.add_custom_records(records).await?;
         Ok(index
-            .get_files()
+            .into_files()
             .await?
             .into_iter()
             .map(|f| (f.filename, f.contents))
