@@ -244,24 +244,27 @@ pub fn check_with(
 
     // Policies, their data, the roster and the settings come from the base on a submission.
     let policy_snap = base.as_ref().unwrap_or(&head);
-    let policies = PolicySet::load(policy_snap, false, ctx)?;
     let config: Option<Config> = match &base {
         Some(b) => parse_manifest(b, "bazaar.toml", manifest::parse_config),
         None => catalog.config.clone(),
     };
     // the head's signals: what its policies read on a full check, and its signals findings
-    // (which a submission that changes no signals file does not have)
-    let head_signals = match &diff {
-        Some(d)
-            if !d
-                .paths
-                .iter()
-                .any(|p| p.starts_with(crate::signals::FOLDER)) =>
-        {
-            None
-        }
-        _ => crate::discovery::read_signals(&head, &catalog),
-    };
+    // (which a submission that changes no signals file does not have); read while the
+    // policies compile
+    let read_signals = diff.as_ref().is_none_or(|d| {
+        d.paths
+            .iter()
+            .any(|p| p.starts_with(crate::signals::FOLDER))
+    });
+    let (policies, head_signals) = rayon::join(
+        || PolicySet::load(policy_snap, false, ctx),
+        || {
+            read_signals
+                .then(|| crate::discovery::read_signals(&head, &catalog))
+                .flatten()
+        },
+    );
+    let policies = policies?;
     let load_time = started.elapsed();
     let (verdict, policy_findings) = judge(&Judged {
         head: &head,

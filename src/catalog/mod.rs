@@ -10,6 +10,7 @@ mod history;
 pub use crate::source as snapshot;
 mod output;
 pub mod readme;
+mod readme_links;
 
 use std::collections::{BTreeMap, BTreeSet};
 

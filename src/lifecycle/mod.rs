@@ -127,7 +127,16 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     };
     let catalog = Catalog::load(&head).map_err(CheckError::from)?;
     let catalog = &catalog;
-    let mut policies = PolicySet::load(&head, false, ctx).map_err(CheckError::from)?;
+    // the policies compile while the signals are read
+    let (policies, signals) = rayon::join(
+        || PolicySet::load(&head, false, ctx),
+        || {
+            crate::discovery::read_signals(&head, catalog)
+                .map(|s| s.policy_input(at))
+                .unwrap_or_default()
+        },
+    );
+    let mut policies = policies.map_err(CheckError::from)?;
     if !policies.is_ok() {
         return Err(SweepError::Policies(policies.errors[0].message.clone()));
     }
@@ -135,10 +144,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
         policies.set_catalog(catalog);
     }
     // the apps' input as a check builds it (signals included): one input per app gives both
-    // its verdict (whose overdue warnings the sweep reads) and the sweep's decisions
-    let signals = crate::discovery::read_signals(&head, catalog)
-        .map(|s| s.policy_input(at))
-        .unwrap_or_default();
+    // its warnings (the overdue ones are what the sweep reads) and the sweep's decisions
     let input_ctx = InputContext::new(catalog.config.as_ref(), at).with_signals(signals);
     let owners_left = |entry: &crate::catalog::AppEntry| match &opts.members {
         Members::Unknown(_) => None,
@@ -150,7 +156,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
     };
     let extend = |entry: &crate::catalog::AppEntry,
                   warnings: &[crate::diagnostics::Finding],
-                  input: &mut serde_json::Value| {
+                  input: &serde_json::Value| {
         // warnings whose remediation deadline has passed
         let overdue: Vec<serde_json::Value> = warnings
             .iter()
@@ -167,20 +173,21 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
             .as_str()
             .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| (at - t.date_naive()).num_days());
-        input["sweep"] = json!({
+        json!({
             "overdue_warnings": overdue,
             "sbom_age_days": sbom_age,
             "owners_left": owners_left(entry),
-        });
+        })
     };
-    let decided: Vec<Result<Vec<serde_json::Value>, SweepError>> =
-        crate::policy::warnings_then(&policies, catalog, &head, &input_ctx, SWEEP_RULE, &extend)
-            .into_iter()
-            .zip(&catalog.apps)
-            .map(|(actions, entry)| {
-                actions.map_err(|e| SweepError::Decision(format!("{}: {e}", entry.app.id)))
-            })
-            .collect();
+    let decided: Vec<Result<Vec<serde_json::Value>, SweepError>> = crate::policy::warnings_then(
+        &policies, catalog, &head, &input_ctx, SWEEP_RULE, "sweep", &extend,
+    )
+    .into_iter()
+    .zip(&catalog.apps)
+    .map(|(actions, entry)| {
+        actions.map_err(|e| SweepError::Decision(format!("{}: {e}", entry.app.id)))
+    })
+    .collect();
     let mut changes = Vec::new();
     let mut reminders = Vec::new();
     let mut attention = Vec::new();

@@ -281,19 +281,25 @@ pub fn evaluate_apps_until(
 }
 
 /// Every app's warnings (`data.bazaar.warn` alone, located and given deadlines as a check gives
-/// them) and then, on the same input, a second rule of the policies (the sweep's
-/// `data.bazaar.sweep.actions`): `extend` adds to the input what the second rule needs from the
-/// warnings. One input per app is built (its SBOM read) for both, and both run on the VM when
-/// the run uses it. Not cached: the inputs hold the day, so a daily run never meets the same
-/// input twice. In the catalog's order.
+/// them) and then a second rule of the policies (the sweep's `data.bazaar.sweep.actions`) on
+/// the same input with `key` added: what `extend` makes of the app and its warnings. One input
+/// per app is built (its SBOM read) and given to the engine once for both, and both run on the
+/// VM when the run uses it. Not cached: the inputs hold the day, so a daily run never meets the
+/// same input twice. In the catalog's order.
+#[allow(clippy::type_complexity)]
 pub fn warnings_then(
     set: &PolicySet,
     catalog: &Catalog,
     snap: &Snapshot,
     ctx: &InputContext,
     rule: &str,
+    key: &str,
     extend: &(
-         dyn Fn(&crate::catalog::AppEntry, &[crate::diagnostics::Finding], &mut serde_json::Value)
+         dyn Fn(
+        &crate::catalog::AppEntry,
+        &[crate::diagnostics::Finding],
+        &serde_json::Value,
+    ) -> serde_json::Value
              + Sync
      ),
 ) -> Vec<Result<Vec<serde_json::Value>, String>> {
@@ -314,12 +320,13 @@ pub fn warnings_then(
             },
             |(s, warn_vm, then_vm), entry| {
                 let team = catalog.teams.get(crate::catalog::team_of(&entry.dir));
-                let mut input = app_input(entry, team, None, sbom_input(snap, entry), ctx);
+                let input = app_input(entry, team, None, sbom_input(snap, entry), ctx);
+                let mut value = super::to_value(&input)?;
                 let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
                 let manifest = catalog.sources.get(&entry.manifest_path());
                 let warnings = s.warnings(
                     warn_vm.as_mut(),
-                    &input,
+                    value.clone(),
                     manifest.map(|m| (m, &entry.app.spans)),
                     &entry.app.id,
                     anchor + chrono::Duration::days(days),
@@ -332,8 +339,12 @@ pub fn warnings_then(
                         None => f.message.clone(),
                     });
                 }
-                extend(entry, &warnings, &mut input);
-                s.eval_rule_with(then_vm.as_mut(), rule, &input)
+                let added = super::to_value(&extend(entry, &warnings, &input))?;
+                value
+                    .as_object_mut()
+                    .map_err(|e| e.to_string())?
+                    .insert(Value::from(key), added);
+                s.eval_rule_items(then_vm.as_mut(), rule, value)
             },
         )
         .collect()

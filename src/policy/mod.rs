@@ -510,7 +510,17 @@ impl PolicySet {
         rule: &str,
         input: &serde_json::Value,
     ) -> Result<Vec<serde_json::Value>, String> {
-        let v = self.eval_rule_value(vm, rule, to_value(input)?)?;
+        self.eval_rule_items(vm, rule, to_value(input)?)
+    }
+
+    /// [`Self::eval_rule_with`] on an input already given as the engine's value.
+    pub fn eval_rule_items(
+        &mut self,
+        vm: Option<&mut regorus::rvm::vm::RegoVM>,
+        rule: &str,
+        input: Value,
+    ) -> Result<Vec<serde_json::Value>, String> {
+        let v = self.eval_rule_value(vm, rule, input)?;
         if v == Value::Undefined || v == Value::Null {
             return Ok(Vec::new());
         }
@@ -551,7 +561,7 @@ impl PolicySet {
     pub fn warnings(
         &mut self,
         vm: Option<&mut regorus::rvm::vm::RegoVM>,
-        input: &serde_json::Value,
+        input: Value,
         manifest: Option<(&SourceFile, &crate::manifest::Spans)>,
         app_id: &str,
         deadline: chrono::NaiveDate,
@@ -560,15 +570,13 @@ impl PolicySet {
         if !self.rules.contains("warn") {
             return Vec::new();
         }
-        let raw = to_value(input)
-            .and_then(|input| self.eval_rule_value(vm, WARN_RULE, input))
-            .map(|warn| {
-                let mut result = Value::new_object();
-                if let Ok(o) = result.as_object_mut() {
-                    o.insert(Value::from("warn"), warn);
-                }
-                result
-            });
+        let raw = self.eval_rule_value(vm, WARN_RULE, input).map(|warn| {
+            let mut result = Value::new_object();
+            if let Ok(o) = result.as_object_mut() {
+                o.insert(Value::from("warn"), warn);
+            }
+            result
+        });
         self.interpret(raw, manifest, app_id, deadline, grace)
             .findings
     }
@@ -585,7 +593,7 @@ impl PolicySet {
 }
 
 /// A JSON document as the engine's value, converted in place (no copy of the JSON first).
-fn to_value(json: &serde_json::Value) -> Result<Value, String> {
+pub(crate) fn to_value(json: &serde_json::Value) -> Result<Value, String> {
     use serde::Deserialize;
     Value::deserialize(json).map_err(|e| format!("the input cannot be given to the policies: {e}"))
 }
