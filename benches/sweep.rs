@@ -6,9 +6,10 @@
 //!
 //! Goal (issue 18, 2 cores, release build): a sweep over 10,000 apps plans in < 1 s. Measured
 //! the way the daemon sweeps: once a day, so each run is the first of its day (`--at` moves one
-//! day per run) and finds only the previous day's decision cache, whose keys hold the day and so
-//! never match. Also reported: the same day again (a re-plan after a lost race with a merge) and
-//! a fresh clone (no `.git/bazaar`). Missed goals are reported, not failed on; a failing command
+//! day per run; a cache keyed by inputs that hold the day could never serve it, and the sweep
+//! keeps none). Also reported: the same day again (a re-plan after a lost race with a merge) and
+//! a fresh clone (no `.git/bazaar`), which show that nothing a previous run left behind is what
+//! makes it fast. Missed goals are reported, not failed on; a failing command
 //! fails the bench. `BAZAAR_BENCH_APPS` (10,000) and `BAZAAR_BENCH_RUNS` (5) change the sizes.
 
 use std::path::Path;
@@ -30,7 +31,7 @@ fn measure(label: &str, cmd: &mut Command) -> Run {
     let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::inherit())
         .spawn()
         .unwrap_or_else(|e| panic!("{label}: spawn: {e}"));
     let mut status = 0;

@@ -9,9 +9,10 @@ use crate::catalog::{Catalog, Diff, Snapshot};
 use crate::diagnostics::Finding;
 use crate::manifest::Config;
 
-/// Findings for a check: likely duplicates of the apps a submission adds, and the signals
-/// files' problems (on a submission, only in the signals files it changed). None of them
-/// blocks. `signals` are the head's when the caller has read them already.
+/// Findings for a check: likely duplicates of the apps a submission adds, and the problems of
+/// the head's `signals` when the check reports them (the caller reads them for a full check and
+/// for a submission that changes a signals file; on a submission only the changed files'
+/// problems are kept). None of them blocks.
 pub fn check_findings(
     head: &Snapshot,
     catalog: &Catalog,
@@ -20,32 +21,22 @@ pub fn check_findings(
     signals: Option<&crate::signals::Signals>,
 ) -> Vec<Finding> {
     let mut out = crate::similar::findings_for_added(head, catalog, diff, config);
-    // a submission that changes no signals file has no signals findings: nothing to read
-    if diff.is_some_and(|d| {
-        !d.paths
-            .iter()
-            .any(|p| p.starts_with(crate::signals::FOLDER))
-    }) {
-        return out;
+    if let Some(s) = signals {
+        out.extend(s.findings_for(diff.map(|d| &d.paths)));
     }
-    let read;
-    let signals = match signals {
-        Some(s) => s,
-        None => {
-            read = crate::signals::load(head, &crate::signals::known_ids(catalog));
-            &read
-        }
-    };
-    out.extend(signals.findings_for(diff.map(|d| &d.paths)));
     out
+}
+
+/// True when a snapshot has a signals folder.
+fn has_signals(snap: &Snapshot) -> bool {
+    snap.entries
+        .keys()
+        .any(|p| p.starts_with(crate::signals::FOLDER))
 }
 
 /// The signals of a snapshot, when it has a signals folder (`None` otherwise: nothing to read).
 pub fn read_signals(snap: &Snapshot, catalog: &Catalog) -> Option<crate::signals::Signals> {
-    snap.entries
-        .keys()
-        .any(|p| p.starts_with(crate::signals::FOLDER))
-        .then(|| crate::signals::load(snap, &crate::signals::known_ids(catalog)))
+    has_signals(snap).then(|| crate::signals::load(snap, &crate::signals::known_ids(catalog)))
 }
 
 /// Each app's last complete month of signals, for the policies (`input.signals`). On a
@@ -58,11 +49,7 @@ pub fn policy_signals(
     today: chrono::NaiveDate,
     only: Option<&BTreeSet<&str>>,
 ) -> BTreeMap<String, Value> {
-    if !snap
-        .entries
-        .keys()
-        .any(|p| p.starts_with(crate::signals::FOLDER))
-    {
+    if !has_signals(snap) {
         return BTreeMap::new();
     }
     let known = crate::signals::known_ids(catalog);

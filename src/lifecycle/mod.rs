@@ -180,7 +180,7 @@ pub fn plan(ctx: &Context, opts: &SweepOptions) -> Result<Plan, SweepError> {
         })
     };
     let decided: Vec<Result<Vec<serde_json::Value>, SweepError>> = crate::policy::warnings_then(
-        &policies, catalog, &head, &input_ctx, SWEEP_RULE, "sweep", &extend,
+        &policies, catalog, &head, &input_ctx, SWEEP_RULE, "sweep", extend,
     )
     .into_iter()
     .zip(&catalog.apps)

@@ -7,9 +7,9 @@ use std::time::Instant;
 use regorus::Value;
 
 use super::{AppVerdict, InputContext, PolicySet, app_input, cache, catalog_data, worker};
-use crate::catalog::{Catalog, Snapshot};
+use crate::catalog::{AppEntry, Catalog, Snapshot};
 use crate::context::Limits;
-use crate::diagnostics::Code;
+use crate::diagnostics::{Code, Finding};
 
 /// The SBOM document of an app kept in its folder, as policies see it (`input.sbom`).
 pub fn sbom_input(snap: &Snapshot, entry: &crate::catalog::AppEntry) -> serde_json::Value {
@@ -68,23 +68,12 @@ pub fn evaluate_apps_isolated(
         inputs,
     };
     let answers = worker::run(program, &job, limits, until)?;
-    let deadline_days = deadline_days(ctx);
-    let grace = chrono::Duration::days(deadline_days);
     Ok(entries
         .into_iter()
         .zip(answers)
         .map(|(entry, answer)| {
             let raw = answer.and_then(|j| Value::from_json_str(&j).map_err(|e| e.to_string()));
-            let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
-            let manifest = catalog.sources.get(&entry.manifest_path());
-            let verdict = set.interpret(
-                raw,
-                manifest.map(|m| (m, &entry.app.spans)),
-                &entry.app.id,
-                anchor + chrono::Duration::days(deadline_days),
-                grace,
-            );
-            (entry.dir.clone(), verdict)
+            (entry.dir.clone(), verdict_of(set, catalog, ctx, entry, raw))
         })
         .collect())
 }
@@ -99,84 +88,25 @@ fn deadline_days(ctx: &InputContext) -> i64 {
 /// A fresh decision to remember: cache key and the decisions as JSON.
 type CacheEntry = (String, String);
 
-/// Evaluates the policies for the given apps in parallel (one engine per thread). `base_apps`
-/// gives each app's version on the base revision, by folder. Decisions are cached by the hash of
-/// the policies and of each input document, so an unchanged app is not evaluated twice.
-pub fn evaluate_apps(
+/// One app's raw decisions read as its verdict: findings located in its manifest, warnings due
+/// `warn_deadline_days` after its last review (or today, when it has none).
+fn verdict_of(
     set: &PolicySet,
     catalog: &Catalog,
-    snap: &Snapshot,
-    dirs: &[&str],
-    base_apps: &BTreeMap<String, crate::manifest::App>,
     ctx: &InputContext,
-    use_cache: bool,
-) -> Vec<(String, AppVerdict)> {
-    evaluate_apps_until(set, catalog, snap, dirs, base_apps, ctx, use_cache, None).0
-}
-
-/// What deciding one app needs besides its input: shared by every thread of one evaluation.
-struct Decide<'a> {
-    catalog: &'a Catalog,
-    ctx: &'a InputContext,
-    cache: &'a cache::VerdictCache,
-    /// The policies' fingerprint when decisions are cached.
-    fingerprint: Option<u128>,
-    deadline_days: i64,
-}
-
-impl<'a> Decide<'a> {
-    fn new(
-        set: &PolicySet,
-        catalog: &'a Catalog,
-        ctx: &'a InputContext,
-        cache: &'a cache::VerdictCache,
-        use_cache: bool,
-    ) -> Self {
-        Decide {
-            catalog,
-            ctx,
-            cache,
-            fingerprint: use_cache.then(|| set.fingerprint(catalog)),
-            deadline_days: deadline_days(ctx),
-        }
-    }
-
-    /// The verdict of one app on its input (from the cache, or evaluated), and the decision to
-    /// remember when it was evaluated.
-    fn verdict(
-        &self,
-        set: &mut PolicySet,
-        vm: Option<&mut regorus::rvm::vm::RegoVM>,
-        entry: &crate::catalog::AppEntry,
-        input: &serde_json::Value,
-    ) -> (AppVerdict, Option<CacheEntry>) {
-        let key = self.fingerprint.map(|f| cache::key(f, input));
-        let cached = key
-            .as_ref()
-            .and_then(|k| self.cache.get(k))
-            .and_then(|j| Value::from_json_str(j).ok());
-        let (raw, fresh) = match cached {
-            Some(v) => (Ok(v), None),
-            None => {
-                let raw = set.eval_fast(vm, input);
-                let fresh = key.and_then(|k| {
-                    let json = raw.as_ref().ok()?.to_json_str().ok()?;
-                    Some((k, json))
-                });
-                (raw, fresh)
-            }
-        };
-        let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(self.ctx.today);
-        let manifest = self.catalog.sources.get(&entry.manifest_path());
-        let verdict = set.interpret(
-            raw,
-            manifest.map(|m| (m, &entry.app.spans)),
-            &entry.app.id,
-            anchor + chrono::Duration::days(self.deadline_days),
-            chrono::Duration::days(self.deadline_days),
-        );
-        (verdict, fresh)
-    }
+    entry: &AppEntry,
+    raw: Result<Value, String>,
+) -> AppVerdict {
+    let days = chrono::Duration::days(deadline_days(ctx));
+    let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
+    let manifest = catalog.sources.get(&entry.manifest_path());
+    set.interpret(
+        raw,
+        manifest.map(|m| (m, &entry.app.spans)),
+        &entry.app.id,
+        anchor + days,
+        days,
+    )
 }
 
 /// The set prepared once (rayon calls `map_init` once per job, not per thread: each clones an
@@ -191,24 +121,19 @@ fn prepared(set: &PolicySet) -> std::borrow::Cow<'_, PolicySet> {
     }
 }
 
-/// The decision cache of a snapshot, when the run uses caches.
-fn open_cache(snap: &Snapshot, use_cache: bool) -> cache::VerdictCache {
-    snap.cache_dir()
-        .filter(|_| use_cache)
-        .map(|d| cache::VerdictCache::open(&d, "verdicts"))
-        .unwrap_or_default()
-}
-
-/// Remembers fresh decisions (a cache that cannot be written only costs time next run).
-fn remember(mut cache: cache::VerdictCache, fresh: impl IntoIterator<Item = CacheEntry>) {
-    let mut any = false;
-    for (k, v) in fresh {
-        cache.insert(k, v);
-        any = true;
-    }
-    if any {
-        let _ = cache.save();
-    }
+/// Evaluates the policies for the given apps in parallel (one engine per thread). `base_apps`
+/// gives each app's version on the base revision, by folder. Decisions are cached by the hash of
+/// the policies and of each input document, so an unchanged app is not evaluated twice.
+pub fn evaluate_apps(
+    set: &PolicySet,
+    catalog: &Catalog,
+    snap: &Snapshot,
+    dirs: &[&str],
+    base_apps: &BTreeMap<String, crate::manifest::App>,
+    ctx: &InputContext,
+    use_cache: bool,
+) -> Vec<(String, AppVerdict)> {
+    evaluate_apps_until(set, catalog, snap, dirs, base_apps, ctx, use_cache, None).0
 }
 
 /// [`evaluate_apps`] that stops starting new evaluations at `until`; the flag is true when it
@@ -227,8 +152,12 @@ pub fn evaluate_apps_until(
     let stopped = std::sync::atomic::AtomicBool::new(false);
     use rayon::prelude::*;
     let set = prepared(set);
-    let cache = open_cache(snap, use_cache);
-    let decide = Decide::new(&set, catalog, ctx, &cache, use_cache);
+    let fingerprint = use_cache.then(|| set.fingerprint(catalog));
+    let mut cache = snap
+        .cache_dir()
+        .filter(|_| use_cache)
+        .map(|d| cache::VerdictCache::open(&d, "verdicts"))
+        .unwrap_or_default();
     // After one app's evaluation fails (error, time limit), the policy is broken for all: stop
     // instead of paying the time limit once per app.
     let broken = std::sync::atomic::AtomicBool::new(false);
@@ -257,7 +186,20 @@ pub fn evaluate_apps_until(
                     sbom_input(snap, entry),
                     ctx,
                 );
-                let (verdict, fresh) = decide.verdict(set, vm.as_mut(), entry, &input);
+                let key = fingerprint.map(|f| cache::key(f, &input));
+                let cached = key
+                    .as_ref()
+                    .and_then(|k| cache.get(k))
+                    .and_then(|j| Value::from_json_str(j).ok());
+                let (raw, fresh) = match cached {
+                    Some(v) => (Ok(v), None),
+                    None => {
+                        let raw = set.eval_fast(vm.as_mut(), &input);
+                        let fresh = key.zip(raw.as_ref().ok().and_then(|v| v.to_json_str().ok()));
+                        (raw, fresh)
+                    }
+                };
+                let verdict = verdict_of(set, catalog, ctx, entry, raw);
                 if verdict
                     .findings
                     .iter()
@@ -271,12 +213,14 @@ pub fn evaluate_apps_until(
         .flatten()
         .collect();
     let mut out = Vec::with_capacity(results.len());
-    let mut fresh_all = Vec::new();
     for (dir, verdict, fresh) in results {
-        fresh_all.extend(fresh);
+        if let Some((k, v)) = fresh {
+            cache.insert(k, v);
+        }
         out.push((dir, verdict));
     }
-    remember(cache, fresh_all);
+    // a cache that cannot be written only costs time next run
+    let _ = cache.save();
     (out, stopped.into_inner())
 }
 
@@ -286,28 +230,22 @@ pub fn evaluate_apps_until(
 /// per app is built (its SBOM read) and given to the engine once for both, and both run on the
 /// VM when the run uses it. Not cached: the inputs hold the day, so a daily run never meets the
 /// same input twice. In the catalog's order.
-#[allow(clippy::type_complexity)]
-pub fn warnings_then(
+pub fn warnings_then<F>(
     set: &PolicySet,
     catalog: &Catalog,
     snap: &Snapshot,
     ctx: &InputContext,
     rule: &str,
     key: &str,
-    extend: &(
-         dyn Fn(
-        &crate::catalog::AppEntry,
-        &[crate::diagnostics::Finding],
-        &serde_json::Value,
-    ) -> serde_json::Value
-             + Sync
-     ),
-) -> Vec<Result<Vec<serde_json::Value>, String>> {
+    extend: F,
+) -> Vec<Result<Vec<serde_json::Value>, String>>
+where
+    F: Fn(&AppEntry, &[Finding], &serde_json::Value) -> serde_json::Value + Sync,
+{
     use rayon::prelude::*;
     let mut set = prepared(set).into_owned();
     let warn = set.compile_rule(super::WARN_RULE);
     let then = set.compile_rule(rule);
-    let days = deadline_days(ctx);
     catalog
         .apps
         .par_iter()
@@ -322,16 +260,8 @@ pub fn warnings_then(
                 let team = catalog.teams.get(crate::catalog::team_of(&entry.dir));
                 let input = app_input(entry, team, None, sbom_input(snap, entry), ctx);
                 let mut value = super::to_value(&input)?;
-                let anchor = entry.app.lifecycle.last_reviewed.unwrap_or(ctx.today);
-                let manifest = catalog.sources.get(&entry.manifest_path());
-                let warnings = s.warnings(
-                    warn_vm.as_mut(),
-                    value.clone(),
-                    manifest.map(|m| (m, &entry.app.spans)),
-                    &entry.app.id,
-                    anchor + chrono::Duration::days(days),
-                    chrono::Duration::days(days),
-                );
+                let raw = s.eval_warn(warn_vm.as_mut(), value.clone());
+                let warnings = verdict_of(s, catalog, ctx, entry, raw).findings;
                 // a warn rule that fails decides nothing: the sweep stops on it
                 if let Some(f) = warnings.iter().find(|f| f.code == Code::POLICY_ERROR) {
                     return Err(match &f.location {

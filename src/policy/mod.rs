@@ -335,18 +335,9 @@ impl PolicySet {
         // the patch in vendor/regorus (a builtin's run-time error ends the evaluation instead of
         // making the rule body undefined), and any failure is re-run on the interpreter for its
         // message. `BAZAAR_POLICY_ENGINE=interpreter` opts out.
-        let vm_wanted = ctx.engine == crate::context::Engine::Vm;
-        if set.errors.is_empty() && !with_tests && vm_wanted {
-            let entry: std::sync::Arc<str> = format!("{RESULT_PACKAGE}.result").into();
-            // Compilation failures only cost speed: the interpreter evaluates instead.
-            set.program = set
-                .engine
-                .compile_with_entrypoint(&entry)
-                .ok()
-                .and_then(|p| {
-                    regorus::languages::rego::compiler::Compiler::compile_from_policy(&p, &[&entry])
-                        .ok()
-                });
+        // Compilation failures only cost speed: the interpreter evaluates instead.
+        if !with_tests {
+            set.program = set.compile_rule(&format!("{RESULT_PACKAGE}.result"));
         }
         if set.known_roles.is_empty()
             && set
@@ -487,33 +478,11 @@ impl PolicySet {
         vm: Option<&mut regorus::rvm::vm::RegoVM>,
         input: &serde_json::Value,
     ) -> Result<Value, String> {
-        let input = to_value(input)?;
-        if let Some(vm) = vm {
-            vm.set_input(input.clone());
-            if let Ok(v) = vm.execute() {
-                return Ok(v);
-            }
-        }
-        self.engine.set_input(input);
-        self.engine
-            .eval_rule(format!("{RESULT_PACKAGE}.result"))
-            .map_err(|e| e.to_string())
+        self.eval_rule_value(vm, &format!("{RESULT_PACKAGE}.result"), to_value(input)?)
     }
 
     /// Evaluates another rule of the policies (e.g. `data.bazaar.sweep.actions`) on one input:
-    /// its elements as JSON (a set or array; undefined is empty), or the engine's error. `vm`
-    /// (from [`Self::compile_rule`] and [`Self::vm_for`]) runs it when given; when the VM fails,
-    /// the interpreter runs the same input again, so an error names the policy file and line.
-    pub fn eval_rule_with(
-        &mut self,
-        vm: Option<&mut regorus::rvm::vm::RegoVM>,
-        rule: &str,
-        input: &serde_json::Value,
-    ) -> Result<Vec<serde_json::Value>, String> {
-        self.eval_rule_items(vm, rule, to_value(input)?)
-    }
-
-    /// [`Self::eval_rule_with`] on an input already given as the engine's value.
+    /// its elements as JSON (a set or array; undefined is empty), or the engine's error.
     pub fn eval_rule_items(
         &mut self,
         vm: Option<&mut regorus::rvm::vm::RegoVM>,
@@ -533,7 +502,9 @@ impl PolicySet {
         }
     }
 
-    /// [`Self::eval_rule_with`]'s value, as the engine gives it.
+    /// One rule's value on one input, as the engine gives it. `vm` (from [`Self::compile_rule`]
+    /// and [`Self::vm_for`]) runs it when given; when the VM fails, the interpreter runs the same
+    /// input again, so an error names the policy file and line.
     pub fn eval_rule_value(
         &mut self,
         vm: Option<&mut regorus::rvm::vm::RegoVM>,
@@ -555,30 +526,24 @@ impl PolicySet {
         }
     }
 
-    /// The warnings of one app from `data.bazaar.warn` alone, as [`Self::interpret`] locates
-    /// them and gives them deadlines (with its policy errors); nothing when the policies define
-    /// no `warn`.
-    pub fn warnings(
+    /// `data.bazaar.warn` alone on one input, shaped as the gathered decisions (`{"warn": …}`)
+    /// for [`Self::interpret`]; no warnings when the policies define no `warn`.
+    pub fn eval_warn(
         &mut self,
         vm: Option<&mut regorus::rvm::vm::RegoVM>,
         input: Value,
-        manifest: Option<(&SourceFile, &crate::manifest::Spans)>,
-        app_id: &str,
-        deadline: chrono::NaiveDate,
-        grace: chrono::Duration,
-    ) -> Vec<Finding> {
-        if !self.rules.contains("warn") {
-            return Vec::new();
-        }
-        let raw = self.eval_rule_value(vm, WARN_RULE, input).map(|warn| {
-            let mut result = Value::new_object();
-            if let Ok(o) = result.as_object_mut() {
-                o.insert(Value::from("warn"), warn);
-            }
-            result
-        });
-        self.interpret(raw, manifest, app_id, deadline, grace)
-            .findings
+    ) -> Result<Value, String> {
+        let warn = if self.rules.contains("warn") {
+            self.eval_rule_value(vm, WARN_RULE, input)?
+        } else {
+            Value::Null
+        };
+        let mut result = Value::new_object();
+        result
+            .as_object_mut()
+            .map_err(|e| e.to_string())?
+            .insert(Value::from("warn"), warn);
+        Ok(result)
     }
 
     /// Runs the policies on one input: the gathered decisions, or the engine's error.

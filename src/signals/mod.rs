@@ -114,15 +114,14 @@ pub fn load_for(snap: &Snapshot, known: &BTreeSet<&str>, ids: &BTreeSet<&str>) -
 /// The lines of a signals file that can hold a row of one of `ids`: a CSV's header, and every
 /// line that spells one of them (or, in JSON Lines, may escape it).
 fn lines_for(text: &str, csv: bool, ids: &BTreeSet<&str>) -> String {
+    let mut lines = text.split_inclusive('\n');
     let mut out = String::new();
-    let mut header = csv;
-    for line in text.split_inclusive('\n') {
-        let blank = line.trim().is_empty();
-        if (header && !blank)
-            || ids.iter().any(|id| line.contains(id))
-            || (!csv && line.contains('\\'))
-        {
-            header &= blank;
+    if csv {
+        // the header: the first line that is not blank (the parser skips blank lines)
+        out.extend(lines.by_ref().find(|l| !l.trim().is_empty()));
+    }
+    for line in lines {
+        if ids.iter().any(|id| line.contains(id)) || (!csv && line.contains('\\')) {
             out.push_str(line);
         }
     }

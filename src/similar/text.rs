@@ -23,7 +23,16 @@ const STOP: &[&str] = &[
 ];
 
 /// The longest word of `STOP`: longer words are not looked up.
-const MAX_STOP_LEN: usize = 8;
+const MAX_STOP_LEN: usize = {
+    let (mut i, mut max) = (0, 0);
+    while i < STOP.len() {
+        if STOP[i].len() > max {
+            max = STOP[i].len();
+        }
+        i += 1;
+    }
+    max
+};
 
 /// Counts of stems with their first spelling.
 #[derive(Debug, Default)]
